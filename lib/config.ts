@@ -1,0 +1,105 @@
+// Every setting Tonearm reads from the environment, with its default, in one place.
+// README.md documents each one; keep the two in step.
+import path from "node:path";
+
+export interface Config {
+  /** Folder for the database, media and caches. */
+  dataDir: string;
+  /** Folder scanned and watched for music. */
+  libraryDir: string;
+  /** sqlite:<file> or postgres://… */
+  databaseUrl: string;
+  /** Moleculer transporter URL (nats://…); empty means one process, local transporter. */
+  transporter: string;
+  /** Services this node runs; empty means all of them. */
+  services: string[];
+  nodeID: string | undefined;
+  namespace: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  logFormat: "pretty" | "json";
+  /** Allowed CORS origins; empty disables CORS, "*" allows any. */
+  corsOrigins: string[];
+  /** Largest JSON/urlencoded request body, e.g. "1mb". */
+  bodyLimit: string;
+  /** Moleculer request timeout for one call, in ms. */
+  requestTimeout: number;
+  /** How many times a retryable failed call is retried (on another node where possible). */
+  retries: number;
+  heartbeatInterval: number;
+  heartbeatTimeout: number;
+  /** HMAC secret for access tokens; empty means one generated and kept in the database. */
+  jwtSecret: string;
+  accessTokenTtl: number;
+  refreshTokenTtl: number;
+  /** Login attempts allowed per client address and per user name per minute. */
+  loginRateLimit: number;
+  /** Whether anyone may register when the database is new (the first user always may). */
+  registrationOpen: boolean;
+  /** Bearer token that may read /metrics besides an admin; empty: admins only. */
+  metricsToken: string;
+}
+
+function int(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || !Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a whole number ≥ 0, got "${raw}"`);
+  }
+  return value;
+}
+
+function bool(name: string, fallback: boolean, env: NodeJS.ProcessEnv): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return fallback;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new Error(`${name} must be true or false, got "${raw}"`);
+}
+
+function list(raw: string | undefined): string[] {
+  return (raw ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = path.resolve(env.DATA_DIR || "./data");
+  const logFormat = env.LOG_FORMAT === "json" ? "json" : "pretty";
+  return {
+    dataDir,
+    libraryDir: path.resolve(env.LIBRARY_DIR || path.join(dataDir, "library")),
+    databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, "tonearm.sqlite")}`,
+    transporter: env.TRANSPORTER || "",
+    services: list(env.SERVICES),
+    nodeID: env.NODE_ID || undefined,
+    namespace: env.NAMESPACE || "tonearm",
+    host: env.HOST || "0.0.0.0",
+    port: int("PORT", 3000, env),
+    logLevel: env.LOG_LEVEL || "info",
+    logFormat,
+    corsOrigins: list(env.CORS_ORIGINS),
+    bodyLimit: env.BODY_LIMIT || "1mb",
+    requestTimeout: int("REQUEST_TIMEOUT", 10_000, env),
+    retries: int("RETRIES", 3, env),
+    heartbeatInterval: int("HEARTBEAT_INTERVAL", 5, env),
+    heartbeatTimeout: int("HEARTBEAT_TIMEOUT", 15, env),
+    jwtSecret: env.JWT_SECRET || "",
+    accessTokenTtl: int("ACCESS_TOKEN_TTL", 900, env),
+    refreshTokenTtl: int("REFRESH_TOKEN_TTL", 30 * 24 * 3600, env),
+    loginRateLimit: int("LOGIN_RATE_LIMIT", 10, env),
+    registrationOpen: bool("REGISTRATION_OPEN", true, env),
+    metricsToken: env.METRICS_TOKEN || "",
+  };
+}
+
+/**
+ * The configuration a broker was built with. It rides on the broker's options (never on its
+ * metadata, which is sent to other nodes), so several brokers in one process — as in tests —
+ * each keep their own.
+ */
+export function brokerConfig(broker: { options: object }): Config {
+  const cfg = (broker.options as { tonearm?: Config }).tonearm;
+  if (!cfg) throw new Error("broker was created without a Tonearm configuration (see moleculer.config.ts)");
+  return cfg;
+}

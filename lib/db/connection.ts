@@ -1,0 +1,114 @@
+// The database adapter: one Sequelize instance per database URL and process, migrated before
+// first use, shared by every service of that process that keeps data.
+//
+// SQLite (default) runs in WAL mode with a busy timeout, so readers never wait for the writer
+// and a second connection (Sequelize opens one per transaction) waits instead of failing.
+// PostgreSQL is chosen with DATABASE_URL=postgres://…; the same models and migrations run there.
+import fs from "node:fs";
+import path from "node:path";
+import { Sequelize } from "sequelize";
+import { defineModels, type Models } from "./models.js";
+import { migrate } from "./migrate.js";
+
+export interface Database {
+  sequelize: Sequelize;
+  models: Models;
+  dialect: "sqlite" | "postgres";
+  /** Cheap round trip used by readiness checks. */
+  ping(): Promise<void>;
+}
+
+interface Entry {
+  db: Promise<Database>;
+  refs: number;
+}
+
+const open = new Map<string, Entry>();
+
+const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+
+function sqliteFile(url: string): string {
+  const file = url.replace(/^sqlite:(\/\/)?/, "");
+  if (!file) throw new Error(`DATABASE_URL "${url}" names no file`);
+  return path.resolve(file);
+}
+
+type RawSqlite = {
+  configure(option: "busyTimeout", ms: number): void;
+  run(sql: string, cb: (err: Error | null) => void): void;
+};
+
+/**
+ * Sequelize's SQLite connection manager has no after-connect hook, so every connection it
+ * opens (the default one and one per transaction) is configured here on first use.
+ */
+function configureSqliteConnections(sequelize: Sequelize): void {
+  const manager = sequelize.connectionManager as unknown as {
+    getConnection(opts?: unknown): Promise<RawSqlite>;
+  };
+  const original = manager.getConnection.bind(manager);
+  const configured = new WeakSet<object>();
+  manager.getConnection = async (opts?: unknown) => {
+    const conn = await original(opts);
+    if (!configured.has(conn)) {
+      configured.add(conn);
+      conn.configure("busyTimeout", SQLITE_BUSY_TIMEOUT_MS);
+      await new Promise<void>((resolve, reject) =>
+        conn.run("PRAGMA synchronous = NORMAL", (err) => (err ? reject(err) : resolve())),
+      );
+    }
+    return conn;
+  };
+}
+
+async function connect(url: string): Promise<Database> {
+  let sequelize: Sequelize;
+  let dialect: Database["dialect"];
+  if (url.startsWith("sqlite:")) {
+    const storage = sqliteFile(url);
+    fs.mkdirSync(path.dirname(storage), { recursive: true });
+    sequelize = new Sequelize({ dialect: "sqlite", storage, logging: false });
+    configureSqliteConnections(sequelize);
+    dialect = "sqlite";
+    await sequelize.query("PRAGMA journal_mode = WAL");
+  } else if (/^postgres(ql)?:/.test(url)) {
+    sequelize = new Sequelize(url, { dialect: "postgres", logging: false, pool: { max: 10 } });
+    dialect = "postgres";
+  } else {
+    throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got "${url}"`);
+  }
+  await sequelize.authenticate();
+  await migrate(sequelize);
+  const models = defineModels(sequelize);
+  return {
+    sequelize,
+    models,
+    dialect,
+    async ping() {
+      await sequelize.query("SELECT 1");
+    },
+  };
+}
+
+/** Opens (or shares) the database at `url`; pair every call with releaseDatabase. */
+export function acquireDatabase(url: string): Promise<Database> {
+  let entry = open.get(url);
+  if (!entry) {
+    const db = connect(url);
+    entry = { db, refs: 0 };
+    open.set(url, entry);
+    db.catch(() => open.delete(url));
+  }
+  entry.refs++;
+  return entry.db;
+}
+
+export async function releaseDatabase(url: string): Promise<void> {
+  const entry = open.get(url);
+  if (!entry) return;
+  entry.refs--;
+  if (entry.refs > 0) return;
+  open.delete(url);
+  const db = await entry.db.catch(() => undefined);
+  await db?.sequelize.close();
+}

@@ -1,0 +1,32 @@
+// Runs the schema migrations (umzug, recorded in the `SequelizeMeta` table). Called on every
+// start; migrations already applied are skipped, so starting twice changes nothing.
+import { Umzug, SequelizeStorage } from "umzug";
+import type { QueryInterface, Sequelize } from "sequelize";
+import * as m0001 from "./migrations/0001-core.js";
+import * as m0002 from "./migrations/0002-search.js";
+
+interface Migration {
+  name: string;
+  up(qi: QueryInterface): Promise<void>;
+}
+
+/** In order. Append new migrations; never edit one that has shipped. */
+export const MIGRATIONS: Migration[] = [m0001, m0002];
+
+export function migrator(sequelize: Sequelize, migrations: Migration[] = MIGRATIONS) {
+  return new Umzug({
+    migrations: migrations.map((m) => ({
+      name: m.name,
+      up: async ({ context }: { context: QueryInterface }) => m.up(context),
+    })),
+    context: sequelize.getQueryInterface(),
+    storage: new SequelizeStorage({ sequelize }),
+    logger: undefined,
+  });
+}
+
+/** Applies every pending migration (or those up to and including `to`); returns their names. */
+export async function migrate(sequelize: Sequelize, to?: string): Promise<string[]> {
+  const applied = await migrator(sequelize).up(to ? { to } : undefined);
+  return applied.map((m) => m.name);
+}

@@ -1,0 +1,99 @@
+// Operator commands added to the Moleculer REPL (moleculer-repl custom commands). Each command
+// calls actions like any client, so it works from any node of the cluster. Later stages add
+// their commands (pipeline status, ingest …) to REPL_COMMANDS the same way.
+import type { ServiceBroker } from "moleculer";
+import type { SongDto } from "../../services/songs.service.js";
+
+export interface ReplCommand {
+  command: string;
+  description: string;
+  alias?: string[];
+  options?: Array<{ option: string; description: string }>;
+  action(broker: ServiceBroker, args: { options?: Record<string, unknown>; rawCommand?: string; [k: string]: unknown }): Promise<void>;
+}
+
+type Print = (text: string) => void;
+
+function duration(ms: number | null): string {
+  if (ms == null) return "";
+  const s = Math.round(ms / 1000);
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** A plain-text table: one header row, columns padded to their widest cell. */
+export function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.min(40, Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length))));
+  const cell = (v: string, i: number) => (v.length > widths[i] ? v.slice(0, widths[i] - 1) + "…" : v.padEnd(widths[i]));
+  const line = (r: string[]) => r.map(cell).join("  ").trimEnd();
+  return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+export function songTable(rows: Array<SongDto & { fuzzy?: boolean }>): string {
+  return textTable(
+    ["id", "title", "artist", "album", "time"],
+    rows.map((s) => [String(s.id), s.title + (s.fuzzy ? " ~" : ""), s.artist ?? "", s.album ?? "", duration(s.durationMs)]),
+  );
+}
+
+function words(raw: string | undefined, command: string): string {
+  return (raw ?? "").trim().replace(new RegExp(`^${command}\\s*`), "").trim();
+}
+
+export function replCommands(print: Print = (t) => console.log(t)): ReplCommand[] {
+  return [
+    {
+      command: "songs",
+      description: "List songs (filters: --artist, --album, --genre; --page, --size)",
+      options: [
+        { option: "--artist <artist>", description: "only this artist" },
+        { option: "--album <album>", description: "only this album" },
+        { option: "--genre <genre>", description: "only this genre" },
+        { option: "--page <page>", description: "page number (from 1)" },
+        { option: "--size <size>", description: "songs per page (default 20)" },
+      ],
+      async action(broker, args) {
+        const o = args.options ?? {};
+        const params: Record<string, unknown> = { page: Number(o.page ?? 1), pageSize: Number(o.size ?? 20) };
+        for (const k of ["artist", "album", "genre"]) if (o[k] !== undefined) params[k] = String(o[k]);
+        const res = await broker.call<{ rows: SongDto[]; total: number; page: number; totalPages: number }, any>("songs.listSongs", params);
+        print(songTable(res.rows));
+        print(`page ${res.page} of ${Math.max(1, res.totalPages)} — ${res.total} song(s)`);
+      },
+    },
+    {
+      command: "search",
+      description: "Search songs by title, artist or album: search <words…>",
+      allowUnknownOptions: true,
+      async action(broker, args) {
+        const q = words(args.rawCommand, "search");
+        if (!q) return print("usage: search <words…>");
+        const res = await broker.call<{ rows: Array<SongDto & { fuzzy: boolean }> }, any>("songs.search", { q, limit: 20 });
+        if (!res.rows.length) return print(`no songs match "${q}"`);
+        print(songTable(res.rows));
+        if (res.rows.some((r) => r.fuzzy)) print("~ matched allowing for a typo");
+      },
+    },
+    {
+      command: "users",
+      description: "List accounts and their roles",
+      async action(broker) {
+        const rows = await broker.call<Array<{ id: number; username: string; role: string; createdAt: string }>, any>("users.listUsers", {});
+        print(textTable(["id", "username", "role", "created"], rows.map((u) => [String(u.id), u.username, u.role, u.createdAt])));
+      },
+    },
+    {
+      command: "cluster",
+      description: "Every node of the cluster with its services, memory and load",
+      async action(broker) {
+        const nodes = await broker.call<Array<Record<string, any>>, any>("system.nodes", {});
+        print(textTable(
+          ["node", "available", "services", "rss MB", "load"],
+          nodes.map((n) => [
+            String(n.nodeID), n.available ? "yes" : "no", (n.services ?? []).join(","),
+            n.rssBytes ? (n.rssBytes / 2 ** 20).toFixed(0) : "", n.loadAverage ? n.loadAverage[0].toFixed(2) : "",
+          ]),
+        ));
+      },
+    },
+  ] as ReplCommand[];
+}

@@ -1,0 +1,35 @@
+// Which services a node runs. Names are Moleculer service names; groups name the usual
+// cluster roles (DESIGN §4). `system` runs on every node: it reports the node itself.
+export const SERVICES = ["api", "users", "songs", "playlists", "system"] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+export const GROUPS: Record<string, ServiceName[]> = {
+  library: ["users", "songs", "playlists"],
+  core: ["api", "users", "songs", "playlists"],
+  all: [...SERVICES],
+};
+
+/** Expands groups, checks names, adds `system`; empty means every service. */
+export function resolveServices(requested: string[]): ServiceName[] {
+  const names = requested.length ? requested : ["all"];
+  const out = new Set<ServiceName>();
+  const unknown: string[] = [];
+  for (const raw of names) {
+    const name = raw.trim().toLowerCase();
+    if (GROUPS[name]) GROUPS[name].forEach((s) => out.add(s));
+    else if ((SERVICES as readonly string[]).includes(name)) out.add(name as ServiceName);
+    else unknown.push(raw);
+  }
+  if (unknown.length) {
+    throw new Error(
+      `Unknown service(s): ${unknown.join(", ")}. Known: ${SERVICES.join(", ")}; groups: ${Object.keys(GROUPS).join(", ")}`,
+    );
+  }
+  out.add("system");
+  return SERVICES.filter((s) => out.has(s));
+}
+
+export async function loadService(name: ServiceName) {
+  const mod = await import(`../services/${name}.service.js`);
+  return mod.default;
+}

@@ -1,0 +1,42 @@
+// Broker options for every Tonearm node, built from the environment (lib/config.ts).
+// Embedded default: no TRANSPORTER, so all services share one process over the local bus.
+// Cluster: TRANSPORTER=nats://host:4222 and every node joins the same namespace.
+import os from "node:os";
+import type { BrokerOptions, LoggerConfig } from "moleculer";
+import { loadConfig, type Config } from "./lib/config.js";
+
+export function brokerOptions(cfg: Config): BrokerOptions & { tonearm: Config } {
+  const logger: LoggerConfig =
+    cfg.logFormat === "json"
+      ? { type: "Pino", options: { level: cfg.logLevel } }
+      : { type: "Console", options: { level: cfg.logLevel, colors: process.stdout.isTTY, moduleColors: false, formatter: "short", autoPadding: false } };
+  return {
+    namespace: cfg.namespace,
+    nodeID: cfg.nodeID ?? `${os.hostname()}-${process.pid}`,
+    transporter: cfg.transporter || null,
+    logger: cfg.logLevel === "silent" ? false : logger,
+    requestTimeout: cfg.requestTimeout,
+    // A call that fails because its node vanished or timed out is retried — Moleculer picks the
+    // next endpoint, so a lost node costs one timeout at most, never a failed request.
+    retryPolicy: {
+      enabled: cfg.retries > 0,
+      retries: cfg.retries,
+      delay: 100,
+      maxDelay: 1000,
+      factor: 2,
+      check: (err: Error) => !!(err as { retryable?: boolean }).retryable,
+    },
+    heartbeatInterval: cfg.heartbeatInterval,
+    heartbeatTimeout: cfg.heartbeatTimeout,
+    registry: { strategy: "RoundRobin", preferLocal: true },
+    circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
+    transit: { maxQueueSize: 50_000, disableReconnect: false },
+    validator: true,
+    metrics: { enabled: true, reporter: [] },
+    tracing: { enabled: false },
+    skipProcessEventRegistration: true,
+    tonearm: cfg,
+  };
+}
+
+export default brokerOptions(loadConfig());

@@ -1,0 +1,220 @@
+// api: the HTTP gateway (moleculer-web). Routes only — every answer comes from another
+// service. REST under /api, health and metrics at the root. Bearer tokens are resolved by the
+// users service; JSON errors share one shape (lib/http/errors.ts).
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import ApiGateway from "moleculer-web";
+import type { Context, ServiceSchema, Service } from "moleculer";
+import { brokerConfig, type Config } from "../lib/config.js";
+import { toHttpError } from "../lib/http/errors.js";
+import { HTTP_BUCKETS, prometheusRenderer } from "../lib/http/prometheus.js";
+import { unauthorized, forbidden } from "../lib/errors.js";
+import type { AuthUser, Meta } from "../lib/auth/access.js";
+
+type Req = IncomingMessage & {
+  $ctx?: Context<unknown, Meta>;
+  $alias?: { path?: string; action?: string; route?: { path?: string } };
+  $route?: { path?: string };
+  $action?: { name?: string };
+};
+type Res = ServerResponse;
+type This = Service & { cfg: Config; server: import("node:http").Server; renderMetrics: () => string };
+
+/** Actions reachable without an access token (they authenticate themselves or need none). */
+const PUBLIC_ACTIONS = new Set(["users.register", "users.login", "users.refresh", "users.logout", "api.health", "api.ready"]);
+
+function routeLabel(req: Req): string {
+  const alias = req.$alias;
+  if (!alias?.path && alias?.path !== "") return "unmatched";
+  const base = req.$route?.path ?? "";
+  return `${base}/${alias.path}`.replace(/\/+/g, "/").replace(/\/$/, "") || "/";
+}
+
+const ApiService: ServiceSchema = {
+  name: "api",
+  mixins: [ApiGateway as unknown as ServiceSchema],
+
+  settings: {
+    // Filled from the broker's configuration in created().
+    port: 3000,
+    ip: "0.0.0.0",
+    log4XXResponses: false,
+    logRequest: "debug",
+    logResponse: "debug",
+    logRequestParams: null,
+    logResponseData: null,
+    routes: [],
+  },
+
+  actions: {
+    health: {
+      handler() {
+        return { status: "ok" };
+      },
+    },
+
+    ready: {
+      async handler(this: This, ctx: Context<unknown, Meta & { $statusCode?: number }>) {
+        const checks: Record<string, string> = {};
+        const transit = (this.broker as unknown as { transit?: { connected: boolean } }).transit;
+        checks.transporter = !transit || transit.connected ? "ok" : "disconnected";
+        try {
+          await ctx.call("users.dbHealth", {}, { timeout: 3000, retries: 0 });
+          checks.database = "ok";
+        } catch (err) {
+          checks.database = `unavailable: ${(err as Error).message}`;
+        }
+        const ready = Object.values(checks).every((v) => v === "ok");
+        if (!ready) ctx.meta.$statusCode = 503;
+        return { status: ready ? "ready" : "not ready", checks };
+      },
+    },
+
+    metrics: {
+      handler(this: This, ctx: Context<unknown, Meta & { $responseType?: string }>) {
+        if (ctx.meta.user?.role !== "admin") throw forbidden("Only an admin or the metrics token may read metrics");
+        ctx.meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
+        return this.renderMetrics();
+      },
+    },
+
+    /** The address the gateway listens on (tests and the start banner use it). */
+    address: {
+      visibility: "public",
+      handler(this: This) {
+        const addr = this.server.address() as AddressInfo | null;
+        return addr ? { host: addr.address, port: addr.port } : null;
+      },
+    },
+  },
+
+  methods: {
+    async authenticate(this: This, ctx: Context<unknown, Meta>, _route: unknown, req: Req): Promise<AuthUser | null> {
+      const action = req.$action?.name ?? req.$alias?.action ?? "";
+      const isPublic = PUBLIC_ACTIONS.has(action);
+      const header = req.headers.authorization;
+      const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+      if (!match) {
+        if (isPublic) return null;
+        throw unauthorized(header ? "The Authorization header must be 'Bearer <token>'" : "Authentication required: send 'Authorization: Bearer <access token>'");
+      }
+      const token = match[1];
+      if (action === "api.metrics" && this.cfg.metricsToken && token === this.cfg.metricsToken) {
+        return { id: 0, username: "metrics", role: "admin", sessionId: "" };
+      }
+      try {
+        return await ctx.call<AuthUser, { token: string }>("users.resolveToken", { token });
+      } catch (err) {
+        if (isPublic && (err as { code?: number }).code === 401) return null;
+        throw err;
+      }
+    },
+  },
+
+  created(this: Service) {
+    const self = this as This;
+    const cfg = (self.cfg = brokerConfig(this.broker));
+    self.renderMetrics = prometheusRenderer(this.broker.metrics);
+    const duration = this.broker.metrics.register({
+      type: "histogram",
+      name: "http.request.duration.seconds",
+      description: "HTTP request latency by method, route and status",
+      labelNames: ["method", "route", "status"],
+      unit: "seconds",
+      buckets: HTTP_BUCKETS,
+    });
+
+    const common = {
+      authentication: true,
+      mappingPolicy: "restrict",
+      bodyParsers: {
+        json: { limit: cfg.bodyLimit, strict: false },
+        urlencoded: { extended: true, limit: cfg.bodyLimit },
+      },
+      onBeforeCall(ctx: Context<unknown, Meta>, _route: unknown, req: Req, res: Res) {
+        ctx.meta.ip = req.socket.remoteAddress ?? undefined;
+        ctx.meta.userAgent = req.headers["user-agent"];
+        if (ctx.requestID) res.setHeader("X-Request-Id", ctx.requestID);
+      },
+    };
+
+    this.settings.port = cfg.port;
+    this.settings.ip = cfg.host;
+    if (cfg.corsOrigins.length) {
+      this.settings.cors = {
+        origin: cfg.corsOrigins.includes("*") ? "*" : cfg.corsOrigins,
+        methods: ["GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS"],
+        allowedHeaders: ["Authorization", "Content-Type", "X-Request-Id"],
+        exposedHeaders: ["X-Request-Id", "Retry-After"],
+        maxAge: 3600,
+      };
+    }
+    // Every request is timed, whichever route (if any) it matches.
+    this.settings.use = [
+      (req: Req, res: Res, next: () => void) => {
+        const start = process.hrtime.bigint();
+        res.once("finish", () => {
+          const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+          (duration as unknown as { observe(v: number, l: object): void } | null)?.observe(seconds, { method: req.method ?? "", route: routeLabel(req), status: String(res.statusCode) });
+        });
+        next();
+      },
+    ];
+    this.settings.onError = function (this: This, req: Req, res: Res, err: Error) {
+      const requestId = req.$ctx?.requestID ?? undefined;
+      const { status, body, retryAfter } = toHttpError(err, requestId ?? undefined);
+      if (status >= 500) this.logger.error(`HTTP ${req.method} ${req.url} failed:`, err);
+      if (res.headersSent) return res.end();
+      res.setHeader("Content-Type", "application/json; charset=utf-8");
+      if (requestId) res.setHeader("X-Request-Id", requestId);
+      if (retryAfter) res.setHeader("Retry-After", String(retryAfter));
+      res.writeHead(status);
+      res.end(JSON.stringify(body));
+    };
+    // moleculer-web builds the routes of `settings.routes` before this hook runs; these depend
+    // on the configuration, so they are added here.
+    const routes = [
+      {
+        ...common,
+        path: "/",
+        aliases: {
+          "GET health": "api.health",
+          "GET health/ready": "api.ready",
+          "GET metrics": "api.metrics",
+        },
+      },
+      {
+        ...common,
+        path: "/api",
+        aliases: {
+          "POST auth/register": "users.register",
+          "POST auth/login": "users.login",
+          "POST auth/refresh": "users.refresh",
+          "POST auth/logout": "users.logout",
+          "GET auth/user": "users.me",
+          "PUT auth/user": "users.updateMe",
+
+          "GET songs": "songs.listSongs",
+          "POST songs": "songs.createSong",
+          "GET songs/:id": "songs.getSong",
+          "GET search": "songs.search",
+
+          "GET playlists": "playlists.listPlaylists",
+          "POST playlists": "playlists.createPlaylist",
+          "GET playlists/:id": "playlists.getPlaylist",
+          "PUT playlists/:id": "playlists.updatePlaylist",
+          "DELETE playlists/:id": "playlists.deletePlaylist",
+          "POST playlists/:id/move": "playlists.moveSong",
+
+          "GET users": "users.listUsers",
+          "GET settings": "users.getSettings",
+          "PUT settings": "users.updateSettings",
+          "GET system/nodes": "system.nodes",
+        },
+      },
+    ];
+    for (const route of routes) (this as unknown as { addRoute(r: object, toBottom: boolean): void }).addRoute(route, true);
+  },
+};
+
+export default ApiService;

@@ -1,0 +1,181 @@
+// playlists: users' playlists and their order. A playlist is private to its owner unless it is
+// public: others get 404 for a private one (its existence is not revealed) and 403 when they try
+// to change a public one. Imported originals are immutable (409); users edit copies.
+// Reads/writes: playlists, playlist_songs (order rewritten in one transaction).
+import type { Context, ServiceSchema, Service } from "moleculer";
+import { Op, type Transaction } from "sequelize";
+import { DbMixin } from "../mixins/db.mixin.js";
+import type { Database } from "../lib/db/connection.js";
+import type { Models, Row } from "../lib/db/models.js";
+import { requireUser, type AuthUser, type Meta } from "../lib/auth/access.js";
+import { conflict, forbidden, notFound, validationError } from "../lib/errors.js";
+import { songDto } from "./songs.service.js";
+
+type This = Service & {
+  database: Database;
+  models: Models;
+  visible(id: number, user: AuthUser): Promise<Row>;
+  writable(id: number, user: AuthUser): Promise<Row>;
+  setSongs(playlistId: number, songIds: number[], t: Transaction): Promise<void>;
+  dto(p: Row, withSongs: boolean): Promise<Record<string, unknown>>;
+};
+
+const MAX_SONGS = 10_000;
+const SONG_IDS = { type: "array", items: { type: "number", integer: true, positive: true }, max: MAX_SONGS, optional: true };
+
+const PlaylistsService: ServiceSchema = {
+  name: "playlists",
+  mixins: [DbMixin("Playlist")],
+
+  actions: {
+    listPlaylists: {
+      async handler(this: This, ctx: Context<unknown, Meta>) {
+        const me = requireUser(ctx);
+        const rows = await this.models.Playlist.findAll({
+          where: { [Op.or]: [{ owner_id: me.id }, { public: true }] },
+          order: [["name", "ASC"], ["id", "ASC"]],
+        });
+        return Promise.all(rows.map((p) => this.dto(p, false)));
+      },
+    },
+
+    getPlaylist: {
+      params: { id: { type: "number", integer: true, positive: true, convert: true } },
+      async handler(this: This, ctx: Context<{ id: number }, Meta>) {
+        return this.dto(await this.visible(ctx.params.id, requireUser(ctx)), true);
+      },
+    },
+
+    createPlaylist: {
+      params: {
+        name: { type: "string", trim: true, min: 1, max: 255 },
+        description: { type: "string", max: 4000, optional: true, nullable: true },
+        public: { type: "boolean", optional: true },
+        songIds: SONG_IDS,
+      },
+      async handler(this: This, ctx: Context<{ name: string; description?: string | null; public?: boolean; songIds?: number[] }, Meta>) {
+        const me = requireUser(ctx);
+        const playlist = await this.database.sequelize.transaction(async (t) => {
+          const p = await this.models.Playlist.create({
+            owner_id: me.id, name: ctx.params.name, description: ctx.params.description ?? null, public: ctx.params.public ?? false,
+          }, { transaction: t });
+          if (ctx.params.songIds?.length) await this.setSongs(p.id, ctx.params.songIds, t);
+          return p;
+        });
+        return this.dto(playlist, true);
+      },
+    },
+
+    /** Rename, describe, publish, and — with songIds — replace the order (the reorder). */
+    updatePlaylist: {
+      params: {
+        id: { type: "number", integer: true, positive: true, convert: true },
+        name: { type: "string", trim: true, min: 1, max: 255, optional: true },
+        description: { type: "string", max: 4000, optional: true, nullable: true },
+        public: { type: "boolean", optional: true },
+        songIds: SONG_IDS,
+      },
+      async handler(this: This, ctx: Context<{ id: number; name?: string; description?: string | null; public?: boolean; songIds?: number[] }, Meta>) {
+        const me = requireUser(ctx);
+        const p = ctx.params;
+        const playlist = await this.writable(p.id, me);
+        await this.database.sequelize.transaction(async (t) => {
+          const changes: Record<string, unknown> = {};
+          if (p.name !== undefined) changes.name = p.name;
+          if (p.description !== undefined) changes.description = p.description;
+          if (p.public !== undefined) changes.public = p.public;
+          if (Object.keys(changes).length) await playlist.update(changes, { transaction: t });
+          else if (p.songIds) await playlist.update({ updated_at: new Date() }, { transaction: t });
+          if (p.songIds) await this.setSongs(playlist.id, p.songIds, t);
+        });
+        return this.dto(playlist, true);
+      },
+    },
+
+    /** Move the song at position `from` to position `to` (0-based), shifting the others. */
+    moveSong: {
+      params: {
+        id: { type: "number", integer: true, positive: true, convert: true },
+        from: { type: "number", integer: true, min: 0, convert: true },
+        to: { type: "number", integer: true, min: 0, convert: true },
+      },
+      async handler(this: This, ctx: Context<{ id: number; from: number; to: number }, Meta>) {
+        const playlist = await this.writable(ctx.params.id, requireUser(ctx));
+        await this.database.sequelize.transaction(async (t) => {
+          const items = await this.models.PlaylistSong.findAll({ where: { playlist_id: playlist.id }, order: [["position", "ASC"]], transaction: t });
+          const ids = items.map((i) => i.song_id as number);
+          const bad = [["from", ctx.params.from], ["to", ctx.params.to]].filter(([, v]) => (v as number) >= ids.length);
+          if (bad.length) throw validationError(bad.map(([f]) => ({ field: f as string, message: `must be below the playlist length (${ids.length})` })));
+          const [moved] = ids.splice(ctx.params.from, 1);
+          ids.splice(ctx.params.to, 0, moved);
+          await this.setSongs(playlist.id, ids, t);
+          await playlist.update({ updated_at: new Date() }, { transaction: t });
+        });
+        return this.dto(playlist, true);
+      },
+    },
+
+    deletePlaylist: {
+      params: { id: { type: "number", integer: true, positive: true, convert: true } },
+      async handler(this: This, ctx: Context<{ id: number }, Meta>) {
+        const me = requireUser(ctx);
+        const playlist = await this.visible(ctx.params.id, me);
+        if (playlist.owner_id !== me.id) throw forbidden("Only the owner may delete this playlist");
+        await playlist.destroy();
+        return { deleted: true, id: ctx.params.id };
+      },
+    },
+  },
+
+  methods: {
+    async visible(this: This, id: number, user: AuthUser): Promise<Row> {
+      const p = await this.models.Playlist.findByPk(id);
+      if (!p || (p.owner_id !== user.id && !p.public)) throw notFound("Playlist", id);
+      return p;
+    },
+
+    async writable(this: This, id: number, user: AuthUser): Promise<Row> {
+      const p = await this.visible(id, user);
+      if (p.owner_id !== user.id) throw forbidden("Only the owner may change this playlist");
+      if (p.immutable) throw conflict("This is an imported original and cannot be changed; copy it to edit");
+      return p;
+    },
+
+    async setSongs(this: This, playlistId: number, songIds: number[], t: Transaction) {
+      const unique = [...new Set(songIds)];
+      const found = await this.models.Song.findAll({ where: { id: unique }, attributes: ["id"], transaction: t });
+      const known = new Set(found.map((s) => s.id as number));
+      const missing = songIds.flatMap((id, i) => (known.has(id) ? [] : [{ field: `songIds[${i}]`, message: `no song with id ${id}` }]));
+      if (missing.length) throw validationError(missing.slice(0, 50), "Some songs do not exist");
+      await this.models.PlaylistSong.destroy({ where: { playlist_id: playlistId }, transaction: t });
+      await this.models.PlaylistSong.bulkCreate(
+        songIds.map((song_id, position) => ({ playlist_id: playlistId, position, song_id })), { transaction: t },
+      );
+    },
+
+    async dto(this: This, p: Row, withSongs: boolean) {
+      const count = await this.models.PlaylistSong.count({ where: { playlist_id: p.id } });
+      const out: Record<string, unknown> = {
+        id: p.id,
+        ownerId: p.owner_id,
+        name: p.name,
+        description: p.description ?? null,
+        public: !!p.public,
+        immutable: !!p.immutable,
+        originalId: p.original_id ?? null,
+        songCount: count,
+        createdAt: new Date(p.created_at).toISOString(),
+        updatedAt: new Date(p.updated_at).toISOString(),
+      };
+      if (withSongs) {
+        const items = await this.models.PlaylistSong.findAll({
+          where: { playlist_id: p.id }, order: [["position", "ASC"]], include: [{ association: "song" }],
+        });
+        out.songs = items.map((i) => songDto(i.song));
+      }
+      return out;
+    },
+  },
+};
+
+export default PlaylistsService;

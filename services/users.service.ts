@@ -1,0 +1,317 @@
+// users: accounts, sessions (refresh tokens), and server settings such as open registration.
+// Reads/writes: users, sessions, settings. Every write is a single statement or a transaction.
+import type { Context, ServiceSchema, Service } from "moleculer";
+import { Op } from "sequelize";
+import { DbMixin } from "../mixins/db.mixin.js";
+import { brokerConfig, type Config } from "../lib/config.js";
+import type { Database } from "../lib/db/connection.js";
+import type { Models, Row } from "../lib/db/models.js";
+import { hashPassword, verifyPassword, decoyHash } from "../lib/auth/passwords.js";
+import {
+  newSecret, sha256, sameDigest, signAccessToken, splitRefreshToken, verifyAccessToken,
+} from "../lib/auth/tokens.js";
+import { RateLimiter } from "../lib/auth/rate-limit.js";
+import { requireAdmin, requireUser, type AuthUser, type Meta } from "../lib/auth/access.js";
+import { conflict, forbidden, tooManyRequests, unauthorized, validationError } from "../lib/errors.js";
+import crypto from "node:crypto";
+
+type This = Service & {
+  cfg: Config;
+  database: Database;
+  models: Models;
+  jwtSecret?: string;
+  loginByIp: RateLimiter;
+  loginByName: RateLimiter;
+  secret(): Promise<string>;
+  getSetting<T>(key: string, fallback: T): Promise<T>;
+  setSetting(key: string, value: unknown): Promise<void>;
+  issueSession(user: Row, meta: Meta): Promise<TokenPair>;
+  tokensFor(user: Row, sessionId: string, secret: string): Promise<TokenPair>;
+};
+
+interface TokenPair {
+  user: PublicUser;
+  accessToken: string;
+  refreshToken: string;
+  tokenType: "Bearer";
+  expiresIn: number;
+}
+
+interface PublicUser {
+  id: number;
+  username: string;
+  displayName: string | null;
+  email: string | null;
+  role: string;
+  createdAt: string;
+}
+
+const USERNAME = { type: "string", min: 3, max: 64, pattern: /^[A-Za-z0-9._-]+$/, messages: { stringPattern: "The '{field}' field may hold letters, digits, '.', '_' and '-' only." } };
+const PASSWORD = { type: "string", min: 8, max: 1024 };
+
+export function publicUser(u: Row): PublicUser {
+  return {
+    id: u.id,
+    username: u.username,
+    displayName: u.display_name ?? null,
+    email: u.email ?? null,
+    role: u.role,
+    createdAt: new Date(u.created_at).toISOString(),
+  };
+}
+
+const UsersService: ServiceSchema = {
+  name: "users",
+  mixins: [DbMixin("User")],
+  settings: { fields: ["id", "username", "display_name", "email", "role", "created_at"] },
+
+  actions: {
+    register: {
+      params: {
+        username: USERNAME,
+        password: PASSWORD,
+        displayName: { type: "string", max: 128, optional: true },
+        email: { type: "email", optional: true },
+      },
+      async handler(this: This, ctx: Context<{ username: string; password: string; displayName?: string; email?: string }, Meta>) {
+        const { User } = this.models;
+        const username = ctx.params.username.toLowerCase();
+        const hash = await hashPassword(ctx.params.password);
+        // One transaction decides "first user" and "registration open" with the insert, so two
+        // simultaneous first registrations cannot both become admin.
+        const user = await this.database.sequelize.transaction(async (transaction) => {
+          const count = await User.count({ transaction });
+          if (count > 0 && !(await this.getSetting("registrationOpen", this.cfg.registrationOpen))) {
+            throw forbidden("Registration is closed; ask an admin for an account");
+          }
+          if (await User.findOne({ where: { username }, transaction })) {
+            throw conflict(`The user name '${username}' is taken`, [{ field: "username", message: "already taken" }]);
+          }
+          return User.create({
+            username,
+            password_hash: hash,
+            display_name: ctx.params.displayName ?? ctx.params.username,
+            email: ctx.params.email ?? null,
+            role: count === 0 ? "admin" : "user",
+          }, { transaction });
+        });
+        this.logger.info(`Registered user '${username}' (${user.role}).`);
+        return this.issueSession(user, ctx.meta);
+      },
+    },
+
+    login: {
+      params: { username: { type: "string", min: 1, max: 64 }, password: { type: "string", min: 1, max: 1024 } },
+      async handler(this: This, ctx: Context<{ username: string; password: string }, Meta>) {
+        const username = ctx.params.username.toLowerCase();
+        const wait = Math.max(this.loginByIp.hit(ctx.meta.ip ?? "internal"), this.loginByName.hit(username));
+        if (wait > 0) throw tooManyRequests(`Too many login attempts; try again in ${wait} s`, wait);
+        const user = await this.models.User.findOne({ where: { username } });
+        const ok = await verifyPassword(user ? user.password_hash : await decoyHash(), ctx.params.password);
+        if (!user || !ok) throw unauthorized("Wrong user name or password", "INVALID_CREDENTIALS");
+        this.loginByName.reset(username);
+        return this.issueSession(user, ctx.meta);
+      },
+    },
+
+    refresh: {
+      params: { refreshToken: { type: "string", min: 10, max: 200 } },
+      async handler(this: This, ctx: Context<{ refreshToken: string }, Meta>) {
+        const parts = splitRefreshToken(ctx.params.refreshToken);
+        if (!parts) throw unauthorized("Invalid refresh token", "INVALID_TOKEN");
+        const { Session, User } = this.models;
+        const session = await Session.findByPk(parts.sessionId);
+        if (!session || session.revoked_at) throw unauthorized("The session has ended; log in again", "INVALID_TOKEN");
+        if (new Date(session.expires_at).getTime() <= Date.now()) throw unauthorized("The refresh token has expired", "TOKEN_EXPIRED");
+        const digest = sha256(parts.secret);
+        if (!sameDigest(digest, session.refresh_hash)) {
+          // A rotated-away token presented again means it leaked: end the session for everyone.
+          if (session.previous_hash && sameDigest(digest, session.previous_hash)) {
+            await session.update({ revoked_at: new Date(), revoked_reason: "refresh-token-reuse" });
+            this.logger.warn(`Refresh token reuse on session ${session.id}; session revoked.`);
+          }
+          throw unauthorized("Invalid refresh token", "INVALID_TOKEN");
+        }
+        const user = await User.findByPk(session.user_id);
+        if (!user) throw unauthorized("The account no longer exists", "INVALID_TOKEN");
+        const secret = newSecret();
+        // Compare-and-swap on the current hash so two concurrent refreshes cannot both win.
+        const [changed] = await Session.update(
+          { previous_hash: session.refresh_hash, refresh_hash: sha256(secret), last_used_at: new Date() },
+          { where: { id: session.id, refresh_hash: session.refresh_hash, revoked_at: null } },
+        );
+        if (changed !== 1) throw unauthorized("Invalid refresh token", "INVALID_TOKEN");
+        return this.tokensFor(user, session.id, secret);
+      },
+    },
+
+    logout: {
+      params: { refreshToken: { type: "string", optional: true, max: 200 } },
+      async handler(this: This, ctx: Context<{ refreshToken?: string }, Meta>) {
+        const ids = new Set<string>();
+        if (ctx.meta.user) ids.add(ctx.meta.user.sessionId);
+        const parts = ctx.params.refreshToken ? splitRefreshToken(ctx.params.refreshToken) : undefined;
+        if (parts) {
+          const s = await this.models.Session.findByPk(parts.sessionId);
+          if (s && sameDigest(sha256(parts.secret), s.refresh_hash)) ids.add(s.id);
+        }
+        if (ids.size === 0) throw unauthorized("Nothing to log out: send the access or refresh token");
+        await this.models.Session.update(
+          { revoked_at: new Date(), revoked_reason: "logout" },
+          { where: { id: [...ids], revoked_at: null } },
+        );
+        return { loggedOut: true };
+      },
+    },
+
+    /** Used by the gateway on every request: a valid, unexpired token of a live session. */
+    resolveToken: {
+      visibility: "public",
+      params: { token: "string" },
+      async handler(this: This, ctx: Context<{ token: string }>): Promise<AuthUser> {
+        const result = await verifyAccessToken(ctx.params.token, await this.secret());
+        if (!result.ok) {
+          throw result.reason === "expired"
+            ? unauthorized("The access token has expired; refresh it", "TOKEN_EXPIRED")
+            : unauthorized("Invalid access token", "INVALID_TOKEN");
+        }
+        const [row] = (await this.database.sequelize.query(
+          `SELECT u.id, u.username, u.role, s.revoked_at, s.expires_at
+             FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = :sid`,
+          { replacements: { sid: result.claims.sessionId }, type: "SELECT" },
+        )) as Array<{ id: number; username: string; role: "admin" | "user"; revoked_at: unknown; expires_at: string }>;
+        if (!row || row.revoked_at || row.id !== result.claims.userId) {
+          throw unauthorized("The session has been revoked; log in again", "TOKEN_REVOKED");
+        }
+        return { id: row.id, username: row.username, role: row.role, sessionId: result.claims.sessionId };
+      },
+    },
+
+    me: {
+      async handler(this: This, ctx: Context<unknown, Meta>) {
+        const me = requireUser(ctx);
+        const user = await this.models.User.findByPk(me.id);
+        if (!user) throw unauthorized("The account no longer exists");
+        return publicUser(user);
+      },
+    },
+
+    updateMe: {
+      params: {
+        displayName: { type: "string", max: 128, optional: true },
+        email: { type: "email", optional: true, nullable: true },
+        password: { ...PASSWORD, optional: true },
+        currentPassword: { type: "string", optional: true, max: 1024 },
+      },
+      async handler(this: This, ctx: Context<{ displayName?: string; email?: string | null; password?: string; currentPassword?: string }, Meta>) {
+        const me = requireUser(ctx);
+        const user = await this.models.User.findByPk(me.id);
+        if (!user) throw unauthorized("The account no longer exists");
+        const changes: Record<string, unknown> = {};
+        if (ctx.params.displayName !== undefined) changes.display_name = ctx.params.displayName;
+        if (ctx.params.email !== undefined) changes.email = ctx.params.email;
+        if (ctx.params.password !== undefined) {
+          if (!ctx.params.currentPassword) {
+            throw validationError([{ field: "currentPassword", message: "The current password is required to set a new one" }]);
+          }
+          if (!(await verifyPassword(user.password_hash, ctx.params.currentPassword))) {
+            throw validationError([{ field: "currentPassword", message: "The current password is wrong" }]);
+          }
+          changes.password_hash = await hashPassword(ctx.params.password);
+        }
+        await user.update(changes);
+        if (changes.password_hash) {
+          // A new password ends every other session of this user.
+          await this.models.Session.update(
+            { revoked_at: new Date(), revoked_reason: "password-changed" },
+            { where: { user_id: user.id, revoked_at: null, id: { [Op.ne]: me.sessionId } } },
+          );
+        }
+        return publicUser(user);
+      },
+    },
+
+    listUsers: {
+      async handler(this: This, ctx: Context<unknown, Meta>) {
+        requireUser(ctx);
+        requireAdmin(ctx);
+        const rows = await this.models.User.findAll({ order: [["id", "ASC"]] });
+        return rows.map(publicUser);
+      },
+    },
+
+    getSettings: {
+      async handler(this: This, ctx: Context<unknown, Meta>) {
+        requireAdmin(ctx);
+        return { registrationOpen: await this.getSetting("registrationOpen", this.cfg.registrationOpen) };
+      },
+    },
+
+    updateSettings: {
+      params: { registrationOpen: { type: "boolean", optional: true } },
+      async handler(this: This, ctx: Context<{ registrationOpen?: boolean }, Meta>) {
+        requireAdmin(ctx);
+        if (ctx.params.registrationOpen !== undefined) await this.setSetting("registrationOpen", ctx.params.registrationOpen);
+        return { registrationOpen: await this.getSetting("registrationOpen", this.cfg.registrationOpen) };
+      },
+    },
+  },
+
+  methods: {
+    async getSetting<T>(this: This, key: string, fallback: T): Promise<T> {
+      const row = await this.models.Setting.findByPk(key);
+      return row ? (JSON.parse(row.value) as T) : fallback;
+    },
+
+    async setSetting(this: This, key: string, value: unknown) {
+      await this.models.Setting.upsert({ key, value: JSON.stringify(value) });
+    },
+
+    /** The token signing secret: JWT_SECRET, else one generated once and kept in the database. */
+    async secret(this: This): Promise<string> {
+      if (this.jwtSecret) return this.jwtSecret;
+      if (this.cfg.jwtSecret) return (this.jwtSecret = this.cfg.jwtSecret);
+      const { Setting } = this.models;
+      await Setting.findOrCreate({ where: { key: "jwtSecret" }, defaults: { key: "jwtSecret", value: JSON.stringify(newSecret(48)) } });
+      return (this.jwtSecret = await this.getSetting<string>("jwtSecret", ""));
+    },
+
+    async issueSession(this: This, user: Row, meta: Meta): Promise<TokenPair> {
+      const secret = newSecret();
+      const id = crypto.randomUUID();
+      const now = new Date();
+      await this.models.Session.create({
+        id,
+        user_id: user.id,
+        refresh_hash: sha256(secret),
+        expires_at: new Date(now.getTime() + this.cfg.refreshTokenTtl * 1000),
+        last_used_at: now,
+        user_agent: meta.userAgent?.slice(0, 255) ?? null,
+        ip: meta.ip?.slice(0, 64) ?? null,
+      });
+      return this.tokensFor(user, id, secret);
+    },
+
+    async tokensFor(this: This, user: Row, sessionId: string, secret: string): Promise<TokenPair> {
+      const accessToken = await signAccessToken(
+        { userId: user.id, role: user.role, sessionId }, await this.secret(), this.cfg.accessTokenTtl,
+      );
+      return {
+        user: publicUser(user),
+        accessToken,
+        refreshToken: `${sessionId}.${secret}`,
+        tokenType: "Bearer",
+        expiresIn: this.cfg.accessTokenTtl,
+      };
+    },
+  },
+
+  created(this: Service) {
+    const self = this as This;
+    self.cfg = brokerConfig(this.broker);
+    self.loginByIp = new RateLimiter(self.cfg.loginRateLimit, 60_000);
+    self.loginByName = new RateLimiter(self.cfg.loginRateLimit, 60_000);
+  },
+};
+
+export default UsersService;
