@@ -78,7 +78,21 @@ async function connect(url: string): Promise<Database> {
     throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got "${url}"`);
   }
   await sequelize.authenticate();
-  await migrate(sequelize);
+  if (dialect === "sqlite") {
+    // Two processes opening one file (a restart overlapping a stop, two nodes on one host) must
+    // not migrate at once: the write lock makes the second wait, then find nothing to do.
+    // SQLite DDL is transactional, so a migration that fails leaves the schema as it was.
+    await sequelize.query("BEGIN IMMEDIATE");
+    try {
+      await migrate(sequelize);
+      await sequelize.query("COMMIT");
+    } catch (err) {
+      await sequelize.query("ROLLBACK").catch(() => undefined);
+      throw err;
+    }
+  } else {
+    await migrate(sequelize);
+  }
   const models = defineModels(sequelize);
   return {
     sequelize,
