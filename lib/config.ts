@@ -33,7 +33,7 @@ export interface Config {
   jwtSecret: string;
   accessTokenTtl: number;
   refreshTokenTtl: number;
-  /** Login attempts allowed per client address and per user name per minute. */
+  /** Login attempts allowed per user name per minute (four times as many per client address); 0 = no limit. */
   loginRateLimit: number;
   /** Whether anyone may register when the database is new (the first user always may). */
   registrationOpen: boolean;

@@ -29,7 +29,15 @@ export function resolveServices(requested: string[]): ServiceName[] {
   return SERVICES.filter((s) => out.has(s));
 }
 
+// Loaded on demand, so a node imports only the code of the services it runs.
+const LOADERS: Record<ServiceName, () => Promise<{ default: unknown }>> = {
+  api: () => import("../services/api.service.js"),
+  users: () => import("../services/users.service.js"),
+  songs: () => import("../services/songs.service.js"),
+  playlists: () => import("../services/playlists.service.js"),
+  system: () => import("../services/system.service.js"),
+};
+
 export async function loadService(name: ServiceName) {
-  const mod = await import(`../services/${name}.service.js`);
-  return mod.default;
+  return (await LOADERS[name]()).default as import("moleculer").ServiceSchema;
 }

@@ -62,6 +62,7 @@ const PlaylistsService: ServiceSchema = {
           if (ctx.params.songIds?.length) await this.setSongs(p.id, ctx.params.songIds, t);
           return p;
         });
+        (ctx.meta as { $statusCode?: number }).$statusCode = 201;
         return this.dto(playlist, true);
       },
     },

@@ -135,6 +135,7 @@ const SongsService: ServiceSchema = {
         });
         const dto = songDto(song);
         ctx.emit("song.created", { song: dto });
+        (ctx.meta as { $statusCode?: number }).$statusCode = 201;
         return dto;
       },
     },

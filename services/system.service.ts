@@ -28,7 +28,7 @@ const SystemService: ServiceSchema = {
           nodeID: this.broker.nodeID,
           hostname: os.hostname(),
           pid: process.pid,
-          services: this.broker.services.map((s) => s.name).sort(),
+          services: this.broker.services.map((s) => s.name).filter((n) => !n.startsWith("$")).sort(),
           uptimeSeconds: Math.round(process.uptime()),
           rssBytes: mem.rss,
           heapUsedBytes: mem.heapUsed,

@@ -96,6 +96,7 @@ const UsersService: ServiceSchema = {
           }, { transaction });
         });
         this.logger.info(`Registered user '${username}' (${user.role}).`);
+        (ctx.meta as { $statusCode?: number }).$statusCode = 201;
         return this.issueSession(user, ctx.meta);
       },
     },
@@ -309,7 +310,8 @@ const UsersService: ServiceSchema = {
   created(this: Service) {
     const self = this as This;
     self.cfg = brokerConfig(this.broker);
-    self.loginByIp = new RateLimiter(self.cfg.loginRateLimit, 60_000);
+    // Per user name: the configured limit. Per address: more, since a household or office shares one.
+    self.loginByIp = new RateLimiter(self.cfg.loginRateLimit * 4, 60_000);
     self.loginByName = new RateLimiter(self.cfg.loginRateLimit, 60_000);
   },
 };
