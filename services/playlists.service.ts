@@ -10,6 +10,7 @@ import type { Models, Row } from "../lib/db/models.js";
 import { requireUser, type AuthUser, type Meta } from "../lib/auth/access.js";
 import { conflict, forbidden, notFound, validationError } from "../lib/errors.js";
 import { songDto } from "./songs.service.js";
+import { isoDate } from "../lib/dates.js";
 
 type This = Service & {
   database: Database;
@@ -165,8 +166,8 @@ const PlaylistsService: ServiceSchema = {
         immutable: !!p.immutable,
         originalId: p.original_id ?? null,
         songCount: count,
-        createdAt: new Date(p.created_at).toISOString(),
-        updatedAt: new Date(p.updated_at).toISOString(),
+        createdAt: isoDate(p.created_at),
+        updatedAt: isoDate(p.updated_at),
       };
       if (withSongs) {
         const items = await this.models.PlaylistSong.findAll({

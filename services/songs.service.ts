@@ -8,6 +8,7 @@ import type { Models, Row } from "../lib/db/models.js";
 import { requireAdmin, type Meta } from "../lib/auth/access.js";
 import { notFound } from "../lib/errors.js";
 import { searchSongIds } from "../lib/search/songs-search.js";
+import { isoDate } from "../lib/dates.js";
 
 type This = Service & { database: Database; models: Models };
 
@@ -27,7 +28,7 @@ export interface SongDto {
   mode: string | null;
   loudness: number | null;
   cacheState: string;
-  dateAdded: string;
+  dateAdded: string | null;
   sources?: Array<{ source: string; sourceId: string; url: string | null }>;
 }
 
@@ -48,7 +49,7 @@ export function songDto(s: Row): SongDto {
     mode: s.mode ?? null,
     loudness: s.loudness ?? null,
     cacheState: s.cache_state,
-    dateAdded: new Date(s.date_added).toISOString(),
+    dateAdded: isoDate(s.date_added),
   };
   if (Array.isArray(s.sources)) {
     dto.sources = s.sources.map((src: Row) => ({ source: src.source, sourceId: src.source_id, url: src.url ?? null }));

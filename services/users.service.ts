@@ -14,6 +14,7 @@ import { RateLimiter } from "../lib/auth/rate-limit.js";
 import { requireAdmin, requireUser, type AuthUser, type Meta } from "../lib/auth/access.js";
 import { conflict, forbidden, tooManyRequests, unauthorized, validationError } from "../lib/errors.js";
 import crypto from "node:crypto";
+import { isoDate } from "../lib/dates.js";
 
 type This = Service & {
   cfg: Config;
@@ -43,7 +44,7 @@ interface PublicUser {
   displayName: string | null;
   email: string | null;
   role: string;
-  createdAt: string;
+  createdAt: string | null;
 }
 
 const USERNAME = { type: "string", min: 3, max: 64, pattern: /^[A-Za-z0-9._-]+$/, messages: { stringPattern: "The '{field}' field may hold letters, digits, '.', '_' and '-' only." } };
@@ -56,7 +57,7 @@ export function publicUser(u: Row): PublicUser {
     displayName: u.display_name ?? null,
     email: u.email ?? null,
     role: u.role,
-    createdAt: new Date(u.created_at).toISOString(),
+    createdAt: isoDate(u.created_at),
   };
 }
 
@@ -234,7 +235,6 @@ const UsersService: ServiceSchema = {
 
     listUsers: {
       async handler(this: This, ctx: Context<unknown, Meta>) {
-        requireUser(ctx);
         requireAdmin(ctx);
         const rows = await this.models.User.findAll({ order: [["id", "ASC"]] });
         return rows.map(publicUser);

@@ -1,0 +1,416 @@
+// bench/api — HTTP API benchmark of an embedded Tonearm node.
+//
+// What it measures, and why: the latency users feel on the two hottest read paths — opening a
+// song (GET /api/songs/:id) and search-as-you-type (GET /api/search) — on a realistic library of
+// 100,000 songs, through the full stack (moleculer-web gateway, bearer-token check in
+// users.resolveToken, the songs service, Sequelize and SQLite FTS5), and how much memory an idle
+// node holds. The node runs as a child process so the load generator (autocannon, 10 connections)
+// never shares its event loop; latencies are recorded per request and p50/p95/p99 computed
+// exactly. Targets: search p95 < 30 ms, get p95 < 5 ms, idle RSS < 200 MB (10,000 songs,
+// compiled build as `npm start` runs it). The data and the query mix are seeded, so runs repeat;
+// a sample of the search queries is checked for hits first, since timing empty answers proves
+// nothing. Results are printed and appended to bench/RESULTS.md.
+//
+//   npx tsx bench/api/run.ts [--songs 100000] [--duration 15] [--connections 10] [--warmup 3]
+//                            [--memory-songs 10000] [--skip-memory] [--no-results-file]
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import autocannon from "autocannon";
+import { acquireDatabase, releaseDatabase } from "../../lib/db/connection.js";
+import { generateCatalogue, insertSongs, type SongRow } from "./dataset.js";
+import { makeQueries, type QueryKind, type SearchQuery } from "./queries.js";
+import { processMemory, startNodeProcess, stopAllNodes, type NodeProcess } from "../lib/node-process.js";
+import { summarize, type Summary } from "../lib/stats.js";
+import { appendResults, machine, type Row } from "../lib/results-md.js";
+import { Rng } from "../lib/prng.js";
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
+const RESULTS_FILE = path.join(ROOT, "bench", "RESULTS.md");
+
+const TARGETS = { searchP95: 30, getP95: 5, idleRssMb: 200 };
+
+// ---------------------------------------------------------------------------------------------
+// Options
+
+interface Options {
+  songs: number;
+  duration: number;
+  connections: number;
+  warmup: number;
+  memorySongs: number;
+  skipMemory: boolean;
+  resultsFile: boolean;
+}
+
+function parseArgs(argv: string[]): Options {
+  const opts: Options = { songs: 100_000, duration: 15, connections: 10, warmup: 3, memorySongs: 10_000, skipMemory: false, resultsFile: true };
+  const num = (name: string, raw: string | undefined): number => {
+    const v = Number(raw);
+    if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number, got "${raw}"`);
+    return v;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, inline] = argv[i].split("=", 2) as [string, string | undefined];
+    const value = () => inline ?? argv[++i];
+    switch (flag) {
+      case "--songs": opts.songs = Math.floor(num(flag, value())); break;
+      case "--duration": opts.duration = num(flag, value()); break;
+      case "--connections": opts.connections = Math.floor(num(flag, value())); break;
+      case "--warmup": opts.warmup = num(flag, value()); break;
+      case "--memory-songs": opts.memorySongs = Math.floor(num(flag, value())); break;
+      case "--skip-memory": opts.skipMemory = true; break;
+      case "--no-results-file": opts.resultsFile = false; break;
+      default: throw new Error(`unknown option ${argv[i]} (see the comment at the top of bench/api/run.ts)`);
+    }
+  }
+  return opts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setup: temp data folders, database, node process, account
+
+const tempDirs = new Set<string>();
+
+function tempDataDir(): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tonearm-bench-"));
+  tempDirs.add(dir);
+  return dir;
+}
+
+function removeTempDirs(): void {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+async function cleanup(): Promise<void> {
+  await stopAllNodes();
+  removeTempDirs();
+}
+
+const log = (msg: string) => console.log(msg);
+const ms = (v: number) => `${v.toFixed(2)} ms`;
+const mb = (bytes: number) => bytes / 1024 / 1024;
+
+/** A fresh DATA_DIR with a migrated database holding `songs`. */
+async function prepareDataDir(songs: SongRow[]): Promise<string> {
+  const dir = tempDataDir();
+  const file = path.join(dir, "tonearm.sqlite");
+  const url = `sqlite:${file}`;
+  await acquireDatabase(url);
+  await releaseDatabase(url);
+  await insertSongs(file, songs);
+  return dir;
+}
+
+type Variant = "tsx" | "compiled";
+
+function startTonearm(variant: Variant, dataDir: string): Promise<NodeProcess> {
+  return startNodeProcess({
+    args: variant === "tsx" ? ["--import", "tsx", "bin/tonearm.ts", "start"] : ["dist/bin/tonearm.js", "start"],
+    cwd: ROOT,
+    env: {
+      DATA_DIR: dataDir,
+      LOG_LEVEL: "warn",
+      LOG_FORMAT: "pretty",
+      LOGIN_RATE_LIMIT: "0", // 0 disables the limiter (lib/auth/rate-limit.ts)
+      ACCESS_TOKEN_TTL: "7200", // outlives the whole run
+      REGISTRATION_OPEN: "true",
+    },
+    timeoutMs: 120_000,
+  });
+}
+
+async function getJson<T = any>(url: string, token?: string, init: RequestInit = {}): Promise<{ status: number; body: T }> {
+  const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
+  if (token) headers.authorization = `Bearer ${token}`;
+  const res = await fetch(url, { ...init, headers });
+  const text = await res.text();
+  return { status: res.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+async function register(node: NodeProcess): Promise<string> {
+  const { status, body } = await getJson<{ accessToken?: string }>(`${node.url}/api/auth/register`, undefined, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ username: "bench", password: "bench-password-0123" }),
+  });
+  if (status !== 200 || !body?.accessToken) throw new Error(`register failed: HTTP ${status} ${JSON.stringify(body)}`);
+  return body.accessToken;
+}
+
+const searchPath = (q: string) => `/api/search?q=${encodeURIComponent(q)}`;
+
+// ---------------------------------------------------------------------------------------------
+// Checks and load
+
+interface HitRate {
+  share: number;
+  byKind: Record<QueryKind, { queries: number; withHits: number }>;
+  meanRows: number;
+  fuzzyOnly: number;
+}
+
+/** Runs each query once and counts those answering at least one song. */
+async function searchHitRate(node: NodeProcess, token: string, queries: SearchQuery[]): Promise<HitRate> {
+  const byKind = { word: { queries: 0, withHits: 0 }, prefix: { queries: 0, withHits: 0 }, "two-words": { queries: 0, withHits: 0 }, typo: { queries: 0, withHits: 0 } };
+  let withHits = 0;
+  let rows = 0;
+  let fuzzyOnly = 0;
+  for (const { kind, q } of queries) {
+    const { status, body } = await getJson<{ rows: Array<{ fuzzy: boolean }> }>(node.url + searchPath(q), token);
+    if (status !== 200) throw new Error(`search "${q}" answered HTTP ${status}: ${JSON.stringify(body)}`);
+    byKind[kind].queries++;
+    rows += body.rows.length;
+    if (body.rows.length > 0) {
+      withHits++;
+      byKind[kind].withHits++;
+      if (body.rows.every((r) => r.fuzzy)) fuzzyOnly++;
+    }
+  }
+  return { share: withHits / queries.length, byKind, meanRows: rows / queries.length, fuzzyOnly };
+}
+
+interface LoadResult {
+  latency: Summary;
+  rps: number;
+  requests: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  statusCodes: Record<string, number>;
+  /** Share of 200 answers with an empty `rows` list (search only). */
+  emptyShare?: number;
+  /** CPU the node process used during the run, as a share of one core. */
+  serverCpu: number;
+  seconds: number;
+}
+
+/** utime + stime of a process in seconds, from /proc/<pid>/stat. */
+function cpuSeconds(pid: number): number {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // fields 14 and 15; USER_HZ is 100 on Linux
+}
+
+async function load(node: NodeProcess, token: string, title: string, nextPath: () => string, seconds: number, connections: number, countEmpty = false): Promise<LoadResult> {
+  const latencies: number[] = [];
+  let ok = 0;
+  let empty = 0;
+  const cpuBefore = cpuSeconds(node.pid);
+  const started = process.hrtime.bigint();
+  const instance = autocannon({
+    url: node.url,
+    title,
+    connections,
+    duration: seconds,
+    timeout: 10,
+    headers: { authorization: `Bearer ${token}` },
+    requests: [{
+      method: "GET",
+      setupRequest: (req) => ({ ...req, path: nextPath() }),
+      ...(countEmpty ? {
+        onResponse: (status: number, body: string) => {
+          if (status === 200) {
+            ok++;
+            if (body.includes('"rows":[]')) empty++;
+          }
+        },
+      } : {}),
+    }],
+  });
+  instance.on("response", (_client, statusCode, _bytes, responseTime) => {
+    // Same rule as autocannon's own histogram: only 2xx answers count towards latency.
+    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
+  });
+  const result = await instance;
+  const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
+  const cpu = cpuSeconds(node.pid) - cpuBefore;
+  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count]));
+  const requests = Object.values(statusCodes).reduce((a, b) => a + b, 0);
+  return {
+    latency: summarize(latencies),
+    rps: requests / result.duration,
+    requests,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes,
+    emptyShare: countEmpty ? empty / Math.max(1, ok) : undefined,
+    serverCpu: cpu / elapsed,
+    seconds: result.duration,
+  };
+}
+
+function printLoad(name: string, r: LoadResult, target: number): void {
+  const l = r.latency;
+  log(`  ${name}: ${r.requests} requests in ${r.seconds.toFixed(1)} s = ${r.rps.toFixed(0)} req/s, server CPU ${(r.serverCpu * 100).toFixed(0)} % of a core`);
+  log(`    latency p50 ${ms(l.p50)}  p95 ${ms(l.p95)}  p99 ${ms(l.p99)}  mean ${ms(l.mean)}  max ${ms(l.max)}`);
+  log(`    p95 target < ${target} ms → ratio ${(l.p95 / target).toFixed(2)} ${l.p95 < target ? "(met)" : "(MISSED)"}`);
+  log(`    non-2xx ${r.non2xx}, errors ${r.errors} (timeouts ${r.timeouts}), status codes ${JSON.stringify(r.statusCodes)}` +
+    (r.emptyShare !== undefined ? `, empty results ${(r.emptyShare * 100).toFixed(1)} %` : ""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Idle memory
+
+interface MemoryResult {
+  variant: Variant;
+  rss?: number;
+  peak?: number;
+  error?: string;
+}
+
+function buildCompiled(): string | undefined {
+  log("  building: npx tsc -p tsconfig.build.json");
+  const res = spawnSync("npx", ["tsc", "-p", "tsconfig.build.json"], { cwd: ROOT, encoding: "utf8" });
+  if (res.status !== 0) return `build failed (exit ${res.status}): ${(res.stdout + res.stderr).trim().slice(0, 2000)}`;
+  if (!fs.existsSync(path.join(ROOT, "dist/bin/tonearm.js"))) return "build produced no dist/bin/tonearm.js";
+  return undefined;
+}
+
+async function idleMemory(variant: Variant, songs: SongRow[]): Promise<MemoryResult> {
+  const dir = await prepareDataDir(songs);
+  const node = await startTonearm(variant, dir);
+  try {
+    // A few ordinary requests, so the measured node has loaded what serving needs.
+    const token = await register(node);
+    const rng = new Rng(99);
+    await getJson(`${node.url}/api/songs?pageSize=50`, token);
+    for (let i = 0; i < 5; i++) await getJson(`${node.url}/api/songs/${rng.int(1, songs.length)}`, token);
+    for (const { q } of makeQueries(songs, 10, 11)) await getJson(node.url + searchPath(q), token);
+    await new Promise((r) => setTimeout(r, 5000));
+    const mem = processMemory(node.pid);
+    return { variant, rss: mem.rss, peak: mem.peak };
+  } finally {
+    await node.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+    tempDirs.delete(dir);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const opts = parseArgs(process.argv.slice(2));
+  const command = ["npx tsx bench/api/run.ts", ...process.argv.slice(2)].join(" ");
+  log(`bench/api — ${machine()}`);
+  log(`  ${command}`);
+
+  // 1. Data
+  let t = Date.now();
+  const catalogue = generateCatalogue(opts.songs);
+  log(`\n[data] ${opts.songs} songs, ${catalogue.artists} artists, ${catalogue.albums} albums, vocabulary ${catalogue.vocabulary} words (generated in ${Date.now() - t} ms)`);
+  t = Date.now();
+  const dataDir = await prepareDataDir(catalogue.songs);
+  const dbBytes = fs.statSync(path.join(dataDir, "tonearm.sqlite")).size;
+  log(`[data] migrated and inserted into ${dataDir} in ${((Date.now() - t) / 1000).toFixed(1)} s (${mb(dbBytes).toFixed(0)} MB)`);
+
+  // 2–3. Node and account
+  t = Date.now();
+  const node = await startTonearm("tsx", dataDir);
+  log(`[node] pid ${node.pid} at ${node.url} healthy after ${Date.now() - t} ms`);
+  const token = await register(node);
+
+  const one = await getJson<{ id: number; title: string }>(`${node.url}/api/songs/${opts.songs}`, token);
+  if (one.status !== 200 || one.body.id !== opts.songs) throw new Error(`GET /api/songs/${opts.songs} answered ${one.status} ${JSON.stringify(one.body)}`);
+
+  // Search sanity: hits for a sample of the mix, fetched once outside the load.
+  const queries = makeQueries(catalogue.songs, 20_000);
+  const hits = await searchHitRate(node, token, queries.slice(0, 200));
+  log(`[check] search hit rate over 200 sample queries: ${(hits.share * 100).toFixed(1)} % with ≥ 1 result (mean ${hits.meanRows.toFixed(1)} rows; ${hits.fuzzyOnly} answered by fuzzy matches only)`);
+  for (const [kind, k] of Object.entries(hits.byKind)) log(`          ${kind.padEnd(9)} ${k.withHits}/${k.queries}`);
+  if (hits.share < 0.8) throw new Error("fewer than 80 % of the sample queries find anything; the benchmark would measure empty answers");
+
+  const idRng = new Rng(1234);
+  const nextSongPath = () => `/api/songs/${idRng.int(1, opts.songs)}`;
+  let qi = 0;
+  const nextSearchPath = () => searchPath(queries[qi++ % queries.length].q);
+
+  // 4. Warm-up, then load
+  log(`\n[load] warm-up ${opts.warmup} s per endpoint, then ${opts.duration} s each at ${opts.connections} connections`);
+  await load(node, token, "warmup-get", nextSongPath, opts.warmup, opts.connections);
+  await load(node, token, "warmup-search", nextSearchPath, opts.warmup, opts.connections);
+  const get = await load(node, token, "get", nextSongPath, opts.duration, opts.connections);
+  printLoad("GET /api/songs/:id", get, TARGETS.getP95);
+  const search = await load(node, token, "search", nextSearchPath, opts.duration, opts.connections, true);
+  printLoad("GET /api/search   ", search, TARGETS.searchP95);
+  const loaded = processMemory(node.pid);
+  log(`  node RSS after load (tsx, ${opts.songs} songs): ${mb(loaded.rss).toFixed(0)} MB, peak ${mb(loaded.peak).toFixed(0)} MB`);
+  await node.stop();
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  tempDirs.delete(dataDir);
+
+  // 6. Idle memory, under tsx and compiled
+  const memory: MemoryResult[] = [];
+  if (!opts.skipMemory) {
+    log(`\n[memory] idle RSS with ${opts.memorySongs} songs, 5 s after a few requests`);
+    const small = generateCatalogue(opts.memorySongs).songs;
+    memory.push(await idleMemory("tsx", small).catch((err: Error) => ({ variant: "tsx" as const, error: err.message })));
+    const buildError = buildCompiled();
+    memory.push(buildError ? { variant: "compiled", error: buildError } : await idleMemory("compiled", small).catch((err: Error) => ({ variant: "compiled" as const, error: err.message })));
+    for (const m of memory) {
+      log(m.rss !== undefined
+        ? `  ${m.variant.padEnd(8)} RSS ${mb(m.rss).toFixed(1)} MB (peak ${mb(m.peak!).toFixed(1)} MB), target < ${TARGETS.idleRssMb} MB → ratio ${(mb(m.rss) / TARGETS.idleRssMb).toFixed(2)}`
+        : `  ${m.variant.padEnd(8)} not measured: ${m.error}`);
+    }
+  }
+
+  // 8. Summary
+  const rows: Row[] = [];
+  const latencyRows = (name: string, r: LoadResult, target: number) => {
+    rows.push(
+      { figure: `${name} p50`, measured: ms(r.latency.p50) },
+      { figure: `${name} p95`, measured: ms(r.latency.p95), target: `< ${target} ms`, ratio: (r.latency.p95 / target).toFixed(2), met: r.latency.p95 < target },
+      { figure: `${name} p99`, measured: ms(r.latency.p99) },
+      { figure: `${name} throughput`, measured: `${r.rps.toFixed(0)} req/s` },
+      { figure: `${name} non-2xx / errors`, measured: `${r.non2xx} / ${r.errors}` },
+    );
+  };
+  latencyRows("search", search, TARGETS.searchP95);
+  rows.push({ figure: "search hit rate (200 sample queries)", measured: `${(hits.share * 100).toFixed(1)} %` });
+  if (search.emptyShare !== undefined) rows.push({ figure: "search empty answers during load", measured: `${(search.emptyShare * 100).toFixed(1)} %` });
+  latencyRows("get song", get, TARGETS.getP95);
+  for (const m of memory) {
+    const figure = `idle RSS, ${opts.memorySongs} songs, ${m.variant === "compiled" ? "compiled (node dist/…)" : "tsx (node --import tsx)"}`;
+    rows.push(m.rss !== undefined
+      ? { figure, measured: `${mb(m.rss).toFixed(1)} MB`, target: `< ${TARGETS.idleRssMb} MB`, ratio: (mb(m.rss) / TARGETS.idleRssMb).toFixed(2), met: mb(m.rss) < TARGETS.idleRssMb }
+      : { figure, measured: `n/a (${m.error?.split("\n")[0]})` });
+  }
+
+  log("\n==================== bench/api summary ====================");
+  const width = Math.max(...rows.map((r) => r.figure.length));
+  for (const r of rows) {
+    log(`  ${r.figure.padEnd(width)}  ${r.measured.padStart(14)}${r.target ? `   target ${r.target}, ratio ${r.ratio} ${r.met ? "ok" : "MISSED"}` : ""}`);
+  }
+  log("============================================================");
+
+  if (opts.resultsFile) {
+    appendResults(RESULTS_FILE, {
+      title: `bench/api — ${new Date().toISOString()}`,
+      command,
+      notes: [
+        `${opts.songs} synthetic songs (${catalogue.artists} artists, ${catalogue.albums} albums, seeded); node as a child process under tsx; autocannon ${opts.connections} connections, ${opts.warmup} s warm-up, ${opts.duration} s per endpoint, load generator on the same machine.`,
+        "Search mix: 40 % full words, 25 % 2–4 letter prefixes, 20 % artist word + title word, 15 % one typo; latencies per request, exact nearest-rank percentiles over 2xx answers.",
+        `Server CPU during load: get ${(get.serverCpu * 100).toFixed(0)} %, search ${(search.serverCpu * 100).toFixed(0)} % of one core.`,
+      ],
+      rows,
+    });
+    log(`Appended to ${path.relative(process.cwd(), RESULTS_FILE)}`);
+  }
+}
+
+process.once("SIGINT", () => {
+  console.error("\nInterrupted: stopping nodes and removing temp folders…");
+  void cleanup().finally(() => process.exit(130));
+});
+
+main()
+  .then(cleanup)
+  .catch(async (err) => {
+    console.error(`bench/api failed: ${err instanceof Error ? err.stack ?? err.message : err}`);
+    await cleanup();
+    process.exit(1);
+  });

@@ -1,0 +1,33 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { loadConfig } from "../../../lib/config.js";
+import { resolveServices } from "../../../lib/services.js";
+
+describe("configuration", () => {
+  it("defaults to the embedded node under ./data", () => {
+    const cfg = loadConfig({});
+    expect(cfg.dataDir).toBe(path.resolve("data"));
+    expect(cfg.libraryDir).toBe(path.resolve("data/library"));
+    expect(cfg.databaseUrl).toBe(`sqlite:${path.resolve("data/tonearm.sqlite")}`);
+    expect([cfg.transporter, cfg.port, cfg.services]).toEqual(["", 3000, []]);
+  });
+
+  it("reads overrides and refuses nonsense with the variable's name", () => {
+    const cfg = loadConfig({ PORT: "8080", SERVICES: "api, library", TRANSPORTER: "nats://n:4222", CORS_ORIGINS: "https://a.example,https://b.example" });
+    expect([cfg.port, cfg.services, cfg.transporter, cfg.corsOrigins]).toEqual([8080, ["api", "library"], "nats://n:4222", ["https://a.example", "https://b.example"]]);
+    expect(() => loadConfig({ PORT: "eighty" })).toThrow(/PORT/);
+    expect(() => loadConfig({ REGISTRATION_OPEN: "perhaps" })).toThrow(/REGISTRATION_OPEN/);
+  });
+});
+
+describe("service selection", () => {
+  it("expands groups and always adds the per-node system service", () => {
+    expect(resolveServices([])).toEqual(["api", "users", "songs", "playlists", "system"]);
+    expect(resolveServices(["api"])).toEqual(["api", "system"]);
+    expect(resolveServices(["library"])).toEqual(["users", "songs", "playlists", "system"]);
+  });
+
+  it("names unknown services", () => {
+    expect(() => resolveServices(["api", "fingerprnt"])).toThrow(/fingerprnt/);
+  });
+});
