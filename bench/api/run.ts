@@ -120,6 +120,7 @@ function startTonearm(variant: Variant, dataDir: string): Promise<NodeProcess> {
       REGISTRATION_OPEN: "true",
     },
     timeoutMs: 120_000,
+    readyLine: /Tonearm node \S+ is up/, // bin/tonearm.ts prints it after startNode resolves
   });
 }
 
@@ -137,7 +138,7 @@ async function register(node: NodeProcess): Promise<string> {
     headers: { "content-type": "application/json" },
     body: JSON.stringify({ username: "bench", password: "bench-password-0123" }),
   });
-  if (status !== 200 || !body?.accessToken) throw new Error(`register failed: HTTP ${status} ${JSON.stringify(body)}`);
+  if (status < 200 || status > 299 || !body?.accessToken) throw new Error(`register failed: HTTP ${status} ${JSON.stringify(body)}`);
   return body.accessToken;
 }
 

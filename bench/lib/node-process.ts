@@ -38,6 +38,11 @@ export interface StartOptions {
   cwd: string;
   env: Record<string, string>;
   timeoutMs?: number;
+  /**
+   * Printed once the node has started every service. /health answers as soon as the gateway
+   * listens, which can be before the other services are up (calls then get 503).
+   */
+  readyLine?: RegExp;
 }
 
 export async function startNodeProcess(opts: StartOptions): Promise<NodeProcess> {
@@ -48,8 +53,10 @@ export async function startNodeProcess(opts: StartOptions): Promise<NodeProcess>
     stdio: ["ignore", "pipe", "pipe"],
   });
   let tail = "";
+  let ready = !opts.readyLine;
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString()).slice(-8000);
+    if (!ready && opts.readyLine!.test(tail)) ready = true;
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
@@ -81,7 +88,7 @@ export async function startNodeProcess(opts: StartOptions): Promise<NodeProcess>
     try {
       const res = await fetch(`${node.url}/health`);
       await res.arrayBuffer();
-      if (res.status === 200) return node;
+      if (res.status === 200 && ready) return node;
     } catch {
       // not listening yet
     }
