@@ -11,6 +11,7 @@ import { requireUser, type AuthUser, type Meta } from "../lib/auth/access.js";
 import { conflict, forbidden, notFound, validationError } from "../lib/errors.js";
 import { songDto } from "./songs.service.js";
 import { isoDate } from "../lib/dates.js";
+import { NOT_RETRIED, created } from "../lib/retry.js";
 
 type This = Service & {
   database: Database;
@@ -48,6 +49,7 @@ const PlaylistsService: ServiceSchema = {
     },
 
     createPlaylist: {
+      retryPolicy: NOT_RETRIED,
       params: {
         name: { type: "string", trim: true, min: 1, max: 255 },
         description: { type: "string", max: 4000, optional: true, nullable: true },
@@ -56,14 +58,14 @@ const PlaylistsService: ServiceSchema = {
       },
       async handler(this: This, ctx: Context<{ name: string; description?: string | null; public?: boolean; songIds?: number[] }, Meta>) {
         const me = requireUser(ctx);
-        const playlist = await this.database.sequelize.transaction(async (t) => {
+        const playlist = await this.database.writeTransaction(async (t) => {
           const p = await this.models.Playlist.create({
             owner_id: me.id, name: ctx.params.name, description: ctx.params.description ?? null, public: ctx.params.public ?? false,
           }, { transaction: t });
           if (ctx.params.songIds?.length) await this.setSongs(p.id, ctx.params.songIds, t);
           return p;
         });
-        (ctx.meta as { $statusCode?: number }).$statusCode = 201;
+        created(ctx.meta, `/api/playlists/${playlist.id}`);
         return this.dto(playlist, true);
       },
     },
@@ -81,7 +83,7 @@ const PlaylistsService: ServiceSchema = {
         const me = requireUser(ctx);
         const p = ctx.params;
         const playlist = await this.writable(p.id, me);
-        await this.database.sequelize.transaction(async (t) => {
+        await this.database.writeTransaction(async (t) => {
           const changes: Record<string, unknown> = {};
           if (p.name !== undefined) changes.name = p.name;
           if (p.description !== undefined) changes.description = p.description;
@@ -96,6 +98,7 @@ const PlaylistsService: ServiceSchema = {
 
     /** Move the song at position `from` to position `to` (0-based), shifting the others. */
     moveSong: {
+      retryPolicy: NOT_RETRIED,
       params: {
         id: { type: "number", integer: true, positive: true, convert: true },
         from: { type: "number", integer: true, min: 0, convert: true },
@@ -103,7 +106,7 @@ const PlaylistsService: ServiceSchema = {
       },
       async handler(this: This, ctx: Context<{ id: number; from: number; to: number }, Meta>) {
         const playlist = await this.writable(ctx.params.id, requireUser(ctx));
-        await this.database.sequelize.transaction(async (t) => {
+        await this.database.writeTransaction(async (t) => {
           const items = await this.models.PlaylistSong.findAll({ where: { playlist_id: playlist.id }, order: [["position", "ASC"]], transaction: t });
           const ids = items.map((i) => i.song_id as number);
           const bad = [["from", ctx.params.from], ["to", ctx.params.to]].filter(([, v]) => (v as number) >= ids.length);

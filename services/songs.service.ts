@@ -9,6 +9,7 @@ import { requireAdmin, type Meta } from "../lib/auth/access.js";
 import { notFound } from "../lib/errors.js";
 import { searchSongIds } from "../lib/search/songs-search.js";
 import { isoDate } from "../lib/dates.js";
+import { NOT_RETRIED, created } from "../lib/retry.js";
 
 type This = Service & { database: Database; models: Models };
 
@@ -108,6 +109,7 @@ const SongsService: ServiceSchema = {
     },
 
     createSong: {
+      retryPolicy: NOT_RETRIED,
       params: {
         title: { type: "string", trim: true, min: 1, max: 512 },
         artist: TEXT(512),
@@ -136,7 +138,7 @@ const SongsService: ServiceSchema = {
         });
         const dto = songDto(song);
         ctx.emit("song.created", { song: dto });
-        (ctx.meta as { $statusCode?: number }).$statusCode = 201;
+        created(ctx.meta, `/api/songs/${dto.id}`);
         return dto;
       },
     },

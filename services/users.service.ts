@@ -15,6 +15,7 @@ import { requireAdmin, requireUser, type AuthUser, type Meta } from "../lib/auth
 import { conflict, forbidden, tooManyRequests, unauthorized, validationError } from "../lib/errors.js";
 import crypto from "node:crypto";
 import { isoDate } from "../lib/dates.js";
+import { NOT_RETRIED, created } from "../lib/retry.js";
 
 type This = Service & {
   cfg: Config;
@@ -68,6 +69,7 @@ const UsersService: ServiceSchema = {
 
   actions: {
     register: {
+      retryPolicy: NOT_RETRIED,
       params: {
         username: USERNAME,
         password: PASSWORD,
@@ -80,7 +82,7 @@ const UsersService: ServiceSchema = {
         const hash = await hashPassword(ctx.params.password);
         // One transaction decides "first user" and "registration open" with the insert, so two
         // simultaneous first registrations cannot both become admin.
-        const user = await this.database.sequelize.transaction(async (transaction) => {
+        const user = await this.database.writeTransaction(async (transaction) => {
           const count = await User.count({ transaction });
           if (count > 0 && !(await this.getSetting("registrationOpen", this.cfg.registrationOpen))) {
             throw forbidden("Registration is closed; ask an admin for an account");
@@ -97,12 +99,13 @@ const UsersService: ServiceSchema = {
           }, { transaction });
         });
         this.logger.info(`Registered user '${username}' (${user.role}).`);
-        (ctx.meta as { $statusCode?: number }).$statusCode = 201;
+        created(ctx.meta, "/api/auth/user");
         return this.issueSession(user, ctx.meta);
       },
     },
 
     login: {
+      retryPolicy: NOT_RETRIED,
       params: { username: { type: "string", min: 1, max: 64 }, password: { type: "string", min: 1, max: 1024 } },
       async handler(this: This, ctx: Context<{ username: string; password: string }, Meta>) {
         const username = ctx.params.username.toLowerCase();
@@ -117,6 +120,7 @@ const UsersService: ServiceSchema = {
     },
 
     refresh: {
+      retryPolicy: NOT_RETRIED,
       params: { refreshToken: { type: "string", min: 10, max: 200 } },
       async handler(this: This, ctx: Context<{ refreshToken: string }, Meta>) {
         const parts = splitRefreshToken(ctx.params.refreshToken);
@@ -272,9 +276,15 @@ const UsersService: ServiceSchema = {
     async secret(this: This): Promise<string> {
       if (this.jwtSecret) return this.jwtSecret;
       if (this.cfg.jwtSecret) return (this.jwtSecret = this.cfg.jwtSecret);
-      const { Setting } = this.models;
-      await Setting.findOrCreate({ where: { key: "jwtSecret" }, defaults: { key: "jwtSecret", value: JSON.stringify(newSecret(48)) } });
-      return (this.jwtSecret = await this.getSetting<string>("jwtSecret", ""));
+      // Read-or-create under the write lock, so nodes starting together agree on one secret.
+      const value = await this.database.writeTransaction(async (transaction) => {
+        const row = await this.models.Setting.findByPk("jwtSecret", { transaction });
+        if (row) return JSON.parse(row.value) as string;
+        const fresh = newSecret(48);
+        await this.models.Setting.create({ key: "jwtSecret", value: JSON.stringify(fresh) }, { transaction });
+        return fresh;
+      });
+      return (this.jwtSecret = value);
     },
 
     async issueSession(this: This, user: Row, meta: Meta): Promise<TokenPair> {
@@ -305,6 +315,11 @@ const UsersService: ServiceSchema = {
         expiresIn: this.cfg.accessTokenTtl,
       };
     },
+  },
+
+  async started(this: Service) {
+    // moleculer-db's started hook (a mixin's, so it ran first) has connected the database.
+    await (this as This).secret();
   },
 
   created(this: Service) {

@@ -187,6 +187,8 @@ interface LoadResult {
   /** CPU the node process used during the run, as a share of one core. */
   serverCpu: number;
   seconds: number;
+  /** The first few non-200 answers, for the report. */
+  failures: string[];
 }
 
 /** utime + stime of a process in seconds, from /proc/<pid>/stat. */
@@ -200,6 +202,7 @@ async function load(node: NodeProcess, token: string, title: string, nextPath: (
   const latencies: number[] = [];
   let ok = 0;
   let empty = 0;
+  const failures: string[] = [];
   const cpuBefore = cpuSeconds(node.pid);
   const started = process.hrtime.bigint();
   const instance = autocannon({
@@ -212,14 +215,14 @@ async function load(node: NodeProcess, token: string, title: string, nextPath: (
     requests: [{
       method: "GET",
       setupRequest: (req) => ({ ...req, path: nextPath() }),
-      ...(countEmpty ? {
-        onResponse: (status: number, body: string) => {
-          if (status === 200) {
-            ok++;
-            if (body.includes('"rows":[]')) empty++;
-          }
-        },
-      } : {}),
+      onResponse: (status: number, body: string) => {
+        if (status === 200) {
+          ok++;
+          if (countEmpty && body.includes('"rows":[]')) empty++;
+        } else if (failures.length < 5) {
+          failures.push(`HTTP ${status} ${body.slice(0, 300)}`);
+        }
+      },
     }],
   });
   instance.on("response", (_client, statusCode, _bytes, responseTime) => {
@@ -242,6 +245,7 @@ async function load(node: NodeProcess, token: string, title: string, nextPath: (
     emptyShare: countEmpty ? empty / Math.max(1, ok) : undefined,
     serverCpu: cpu / elapsed,
     seconds: result.duration,
+    failures,
   };
 }
 
@@ -252,6 +256,7 @@ function printLoad(name: string, r: LoadResult, target: number): void {
   log(`    p95 target < ${target} ms → ratio ${(l.p95 / target).toFixed(2)} ${l.p95 < target ? "(met)" : "(MISSED)"}`);
   log(`    non-2xx ${r.non2xx}, errors ${r.errors} (timeouts ${r.timeouts}), status codes ${JSON.stringify(r.statusCodes)}` +
     (r.emptyShare !== undefined ? `, empty results ${(r.emptyShare * 100).toFixed(1)} %` : ""));
+  for (const f of r.failures) log(`    e.g. ${f}`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -338,6 +343,9 @@ async function main(): Promise<void> {
   printLoad("GET /api/songs/:id", get, TARGETS.getP95);
   const search = await load(node, token, "search", nextSearchPath, opts.duration, opts.connections, true);
   printLoad("GET /api/search   ", search, TARGETS.searchP95);
+  if (get.non2xx + search.non2xx + get.errors + search.errors > 0) {
+    log(`  the node's last output:\n${node.output().split("\n").slice(-40).map((l) => "    | " + l).join("\n")}`);
+  }
   const loaded = processMemory(node.pid);
   log(`  node RSS after load (tsx, ${opts.songs} songs): ${mb(loaded.rss).toFixed(0)} MB, peak ${mb(loaded.peak).toFixed(0)} MB`);
   await node.stop();

@@ -6,7 +6,7 @@
 // PostgreSQL is chosen with DATABASE_URL=postgres://…; the same models and migrations run there.
 import fs from "node:fs";
 import path from "node:path";
-import { Sequelize } from "sequelize";
+import { Sequelize, Transaction } from "sequelize";
 import { defineModels, type Models } from "./models.js";
 import { migrate } from "./migrate.js";
 
@@ -16,6 +16,12 @@ export interface Database {
   dialect: "sqlite" | "postgres";
   /** Cheap round trip used by readiness checks. */
   ping(): Promise<void>;
+  /**
+   * A transaction that reads then writes. On SQLite it takes the write lock up front (BEGIN
+   * IMMEDIATE): a deferred transaction whose snapshot went stale cannot upgrade to writing in
+   * WAL mode and fails with SQLITE_BUSY, where an immediate one simply waits its turn.
+   */
+  writeTransaction<T>(fn: (t: Transaction) => Promise<T>): Promise<T>;
 }
 
 interface Entry {
@@ -25,7 +31,12 @@ interface Entry {
 
 const open = new Map<string, Entry>();
 
-const SQLITE_BUSY_TIMEOUT_MS = 10_000;
+// How long one SQLite call may block waiting for another connection's write lock. Kept short:
+// the wait happens on one of libuv's four threadpool threads, and if they all wait on a lock
+// whose holder needs a thread to finish, everything stalls until the timeout. Longer waits are
+// retried from JavaScript instead (SQLITE_RETRY below), which blocks nothing.
+const SQLITE_BUSY_TIMEOUT_MS = 100;
+const SQLITE_RETRY = { match: [/SQLITE_BUSY/], max: 40, backoffBase: 10, backoffExponent: 1.15 };
 
 function sqliteFile(url: string): string {
   const file = url.replace(/^sqlite:(\/\/)?/, "");
@@ -67,7 +78,7 @@ async function connect(url: string): Promise<Database> {
   if (url.startsWith("sqlite:")) {
     const storage = sqliteFile(url);
     fs.mkdirSync(path.dirname(storage), { recursive: true });
-    sequelize = new Sequelize({ dialect: "sqlite", storage, logging: false });
+    sequelize = new Sequelize({ dialect: "sqlite", storage, logging: false, retry: SQLITE_RETRY });
     configureSqliteConnections(sequelize);
     dialect = "sqlite";
     await sequelize.query("PRAGMA journal_mode = WAL");
@@ -78,6 +89,7 @@ async function connect(url: string): Promise<Database> {
     throw new Error(`DATABASE_URL must start with sqlite: or postgres://, got "${url}"`);
   }
   await sequelize.authenticate();
+  let writeQueue: Promise<unknown> = Promise.resolve();
   if (dialect === "sqlite") {
     // Two processes opening one file (a restart overlapping a stop, two nodes on one host) must
     // not migrate at once: the write lock makes the second wait, then find nothing to do.
@@ -100,6 +112,14 @@ async function connect(url: string): Promise<Database> {
     dialect,
     async ping() {
       await sequelize.query("SELECT 1");
+    },
+    writeTransaction(fn) {
+      if (dialect !== "sqlite") return sequelize.transaction(fn);
+      // SQLite has one writer at a time: this process's write transactions queue here, in
+      // order, instead of competing for the lock.
+      const run = writeQueue.then(() => sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, fn));
+      writeQueue = run.catch(() => undefined);
+      return run;
     },
   };
 }

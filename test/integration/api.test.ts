@@ -242,6 +242,7 @@ describe("playlists", () => {
     });
     expect(created.status).toBe(201);
     const id = created.body.id;
+    expect(created.headers.get("location")).toBe(`/api/playlists/${id}`);
     const reordered = await http(base, "PUT", `/api/playlists/${id}`, {
       token: alice.accessToken, body: { songIds: [songIds[2], songIds[0], songIds[3], songIds[1]] },
     });

@@ -249,16 +249,19 @@ describe("Tonearm cluster over NATS (real processes)", () => {
   it("killing one node mid-load leaves the rest serving", async () => {
     needFixtures();
     const lib1 = procs.get("lib1")!;
-    const LOAD_MS = 7000;
     const KILL_AT_MS = 1500;
+    /** The load goes on this long after the gateway has dropped lib1 from its registry. */
+    const AFTER_DROP_MS = 2000;
     const WORKERS = 10;
     type Sample = { start: number; end: number; status: number; ok: boolean; error?: string };
     const samples: Sample[] = [];
-    const t0 = Date.now();
     let killedAt = Infinity;
+    let droppedAt = Infinity;
+    let stopAt = Date.now() + 20_000; // hard cap; set for real once the gateway drops lib1
 
+    // 10 clients request songs through the gateway, one request after the other, all along.
     const worker = async (w: number) => {
-      for (let i = 0; Date.now() - t0 < LOAD_MS; i++) {
+      for (let i = 0; Date.now() < stopAt; i++) {
         const id = songIds[(w * 7 + i) % songIds.length];
         const start = Date.now();
         try {
@@ -270,51 +273,57 @@ describe("Tonearm cluster over NATS (real processes)", () => {
         }
       }
     };
+    // 1.5 s in, lib1 dies without a word (no DISCONNECT packet); then we watch for the moment
+    // the gateway stops routing to it (heartbeat timeout).
     const killer = (async () => {
       await sleep(KILL_AT_MS);
       lib1.child.kill("SIGKILL");
       killedAt = Date.now();
       await lib1.exited;
-    })();
-    // Meanwhile: when does the gateway stop routing to lib1?
-    const detection = (async () => {
-      await killer;
       await waitFor("the gateway to drop lib1", async () => !(await providers("songs.getSong", "gw")).includes("lib1"), { timeout: 15_000, interval: 100 });
-      return Date.now();
+      droppedAt = Date.now();
+      stopAt = droppedAt + AFTER_DROP_MS;
     })();
-
-    await Promise.all([killer, ...Array.from({ length: WORKERS }, (_, w) => worker(w))]);
-    const droppedAt = await detection;
+    const loadDone = Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+    await killer.catch(async (err) => {
+      stopAt = 0;
+      await loadDone;
+      throw new Error(`${(err as Error).message}\n${clusterLogs()}`);
+    });
+    await loadDone;
 
     const failures = samples.filter((s) => !s.ok);
-    const latencies = samples.map((s) => s.end - s.start);
-    const maxLatency = Math.max(...latencies);
+    const maxLatency = Math.max(...samples.map((s) => s.end - s.start));
     const afterKill = samples.filter((s) => s.start >= killedAt);
+    // Started and answered while lib1 was dead but still listed: lib2 kept serving meanwhile.
+    const servedWhileDetecting = afterKill.filter((s) => s.end < droppedAt && s.ok);
     const afterDrop = samples.filter((s) => s.start >= droppedAt);
-    const slow = samples.filter((s) => s.end - s.start > 500);
     const summary = {
       requests: samples.length,
       failed: failures.length,
-      afterKill: afterKill.length,
-      afterDrop: afterDrop.length,
+      startedAfterKill: afterKill.length,
+      servedWhileDetecting: servedWhileDetecting.length,
+      startedAfterDrop: afterDrop.length,
+      slowerThanTimeout: samples.filter((s) => s.end - s.start >= REQUEST_TIMEOUT).length,
       maxLatencyMs: maxLatency,
-      slowOver500ms: slow.length,
+      maxLatencyAfterDropMs: Math.max(0, ...afterDrop.map((s) => s.end - s.start)),
       gatewayDroppedLib1AfterMs: droppedAt - killedAt,
-      lib1Exit: lib1.exitInfo,
     };
     console.log("failover:", summary);
     const why = `${JSON.stringify(summary)}\nfailures: ${JSON.stringify(failures.slice(0, 10))}\n${clusterLogs()}`;
 
     expect(lib1.exitInfo?.signal, why).toBe("SIGKILL");
-    // Requests kept flowing during the whole load, and none failed: calls that went to the dead
-    // node timed out (or were rejected when its heartbeat expired) and were retried on lib2.
-    expect(afterKill.length, why).toBeGreaterThan(20);
+    // No request failed: calls that went to the dead node timed out (or were rejected when its
+    // heartbeat expired) and were retried, ending on lib2.
     expect(failures.length, why).toBe(0);
-    // A call costs at most one timeout per attempt plus the retry delays.
+    // A call costs at most one timeout per attempt plus the retry delays (+1 s of slack).
     expect(maxLatency, why).toBeLessThanOrEqual(REQUEST_TIMEOUT * (RETRIES + 1) + RETRY_DELAYS + 1000);
-    expect(afterDrop.length, why).toBeGreaterThan(0);
+    expect(servedWhileDetecting.length, why).toBeGreaterThan(0);
+    // Once the gateway has dropped lib1, requests go straight to lib2: no timeouts any more.
+    expect(afterDrop.length, why).toBeGreaterThanOrEqual(WORKERS);
+    for (const s of afterDrop) expect(s.end - s.start, why).toBeLessThan(REQUEST_TIMEOUT);
 
-    // lib1 is gone for everybody; lib2 alone serves and answers promptly.
+    // lib1 is gone for everybody; lib2 alone serves, promptly.
     await waitForLibraryNodes(["lib2"], 15_000);
     const before = await handledFromGateway("lib2", "songs.getSong");
     for (let i = 0; i < 20; i++) {
@@ -324,7 +333,7 @@ describe("Tonearm cluster over NATS (real processes)", () => {
       expect(Date.now() - start).toBeLessThan(REQUEST_TIMEOUT);
     }
     expect((await handledFromGateway("lib2", "songs.getSong")) - before).toBe(20);
-  }, 40_000);
+  }, 45_000);
 
   it("a node that joins later receives work", async () => {
     needFixtures();
