@@ -4,6 +4,7 @@
 import os from "node:os";
 import type { BrokerOptions, LoggerConfig } from "moleculer";
 import { loadConfig, type Config } from "./lib/config.js";
+import { probeSilentNodes } from "./lib/silent-nodes.js";
 
 export function brokerOptions(cfg: Config): BrokerOptions & { tonearm: Config } {
   const logger: LoggerConfig =
@@ -16,8 +17,10 @@ export function brokerOptions(cfg: Config): BrokerOptions & { tonearm: Config } 
     transporter: cfg.transporter || null,
     logger: cfg.logLevel === "silent" ? false : logger,
     requestTimeout: cfg.requestTimeout,
-    // A call that fails because its node vanished or timed out is retried — Moleculer picks the
-    // next endpoint, so a lost node costs one timeout at most, never a failed request.
+    // A call that fails because its node vanished or timed out is retried on the next endpoint.
+    // A node that dies silently costs the calls sent to it one REQUEST_TIMEOUT each, until it is
+    // dropped: at once if it then fails a ping (lib/silent-nodes.ts), else when its heartbeat
+    // expires (HEARTBEAT_TIMEOUT). Writes that are not idempotent opt out (lib/retry.ts).
     retryPolicy: {
       enabled: cfg.retries > 0,
       retries: cfg.retries,
@@ -29,6 +32,7 @@ export function brokerOptions(cfg: Config): BrokerOptions & { tonearm: Config } 
     heartbeatInterval: cfg.heartbeatInterval,
     heartbeatTimeout: cfg.heartbeatTimeout,
     registry: { strategy: "RoundRobin", preferLocal: true },
+    middlewares: cfg.transporter ? [probeSilentNodes()] : [],
     circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
     transit: { maxQueueSize: 50_000, disableReconnect: false },
     validator: true,

@@ -18,6 +18,7 @@ type Req = IncomingMessage & {
   $action?: { name?: string };
 };
 type Res = ServerResponse;
+type Endpoint = { local: boolean; state: boolean; node: { available: boolean }; action: { name: string } };
 type This = Service & { cfg: Config; server: import("node:http").Server; renderMetrics: () => string };
 
 /** Actions reachable without an access token (they authenticate themselves or need none). */
@@ -89,6 +90,22 @@ const ApiService: ServiceSchema = {
   },
 
   methods: {
+    /**
+     * moleculer-web picks the target node before authenticate() runs, and authenticating is a
+     * remote call that may itself wait out a dead node. Pick again if the chosen node has gone
+     * meanwhile (or its circuit breaker opened), instead of sending the call after it.
+     */
+    authorize(this: This, ctx: Context, route: { callOptions?: object }, req: Req & { $endpoint?: Endpoint }) {
+      const ep = req.$endpoint;
+      if (!ep || ep.local || (ep.node.available && ep.state)) return;
+      const broker = this.broker as unknown as { findNextActionEndpoint(name: string, opts: object, ctx: Context): Endpoint | Error };
+      const next = broker.findNextActionEndpoint(ep.action.name, route.callOptions ?? {}, ctx);
+      if (!(next instanceof Error)) {
+        req.$endpoint = next;
+        req.$action = next.action;
+      }
+    },
+
     async authenticate(this: This, ctx: Context<unknown, Meta>, _route: unknown, req: Req): Promise<AuthUser | null> {
       const action = req.$action?.name ?? req.$alias?.action ?? "";
       const isPublic = PUBLIC_ACTIONS.has(action);
@@ -126,6 +143,7 @@ const ApiService: ServiceSchema = {
 
     const common = {
       authentication: true,
+      authorization: true,
       mappingPolicy: "restrict",
       bodyParsers: {
         json: { limit: cfg.bodyLimit, strict: false },

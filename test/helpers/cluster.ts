@@ -10,7 +10,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-export const NATS_SERVER = process.env.NATS_SERVER_BIN || "/usr/sbin/nats-server";
+/** Debian installs nats-server in /usr/sbin, which a non-login shell's PATH may lack. */
+export const NATS_SERVER =
+  process.env.NATS_SERVER_BIN || (fs.existsSync("/usr/sbin/nats-server") ? "/usr/sbin/nats-server" : "nats-server");
 
 const live = new Set<ChildProcess>();
 process.once("exit", () => {

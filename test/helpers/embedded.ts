@@ -18,7 +18,9 @@ export function tempDir(prefix = "tonearm-test-"): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startEmbedded(env: Record<string, string> = {}, dir = tempDir()): Promise<Embedded> {
+/** A node in `dir` (kept afterwards), or in a fresh temp folder removed by stop(). */
+export async function startEmbedded(env: Record<string, string> = {}, given?: string): Promise<Embedded> {
+  const dir = given ?? tempDir();
   const cfg = loadConfig({ DATA_DIR: dir, PORT: "0", HOST: "127.0.0.1", LOG_LEVEL: "silent", ...env });
   const node = await startNode(cfg);
   return {
@@ -28,6 +30,7 @@ export async function startEmbedded(env: Record<string, string> = {}, dir = temp
     dir,
     async stop() {
       await node.stop();
+      if (!given) fs.rmSync(dir, { recursive: true, force: true });
     },
   };
 }
