@@ -9,7 +9,8 @@ import { brokerConfig, type Config } from "../lib/config.js";
 import { toHttpError } from "../lib/http/errors.js";
 import { HTTP_BUCKETS, prometheusRenderer } from "../lib/http/prometheus.js";
 import { unauthorized, forbidden } from "../lib/errors.js";
-import type { AuthUser, Meta } from "../lib/auth/access.js";
+import { SESSIONS_REVOKED, type AuthUser, type Meta, type SessionsRevoked } from "../lib/auth/access.js";
+import { TokenCache } from "../lib/auth/token-cache.js";
 
 type Req = IncomingMessage & {
   $ctx?: Context<unknown, Meta>;
@@ -19,7 +20,7 @@ type Req = IncomingMessage & {
 };
 type Res = ServerResponse;
 type Endpoint = { local: boolean; state: boolean; node: { available: boolean }; action: { name: string } };
-type This = Service & { cfg: Config; server: import("node:http").Server; renderMetrics: () => string };
+type This = Service & { cfg: Config; server: import("node:http").Server; renderMetrics: () => string; tokens: TokenCache };
 
 /** Actions reachable without an access token (they authenticate themselves or need none). */
 const PUBLIC_ACTIONS = new Set(["users.register", "users.login", "users.refresh", "users.logout", "api.health", "api.ready"]);
@@ -119,8 +120,12 @@ const ApiService: ServiceSchema = {
       if (action === "api.metrics" && this.cfg.metricsToken && token === this.cfg.metricsToken) {
         return { id: 0, username: "metrics", role: "admin", sessionId: "" };
       }
+      const known = this.tokens.get(token);
+      if (known) return known;
       try {
-        return await ctx.call<AuthUser, { token: string }>("users.resolveToken", { token });
+        const user = await ctx.call<AuthUser, { token: string }>("users.resolveToken", { token });
+        this.tokens.set(token, user);
+        return user;
       } catch (err) {
         if (isPublic && (err as { code?: number }).code === 401) return null;
         throw err;
@@ -128,8 +133,15 @@ const ApiService: ServiceSchema = {
     },
   },
 
+  events: {
+    [SESSIONS_REVOKED](this: This, ctx: Context<SessionsRevoked>) {
+      this.tokens.revoke(ctx.params);
+    },
+  },
+
   created(this: Service) {
     const self = this as This;
+    self.tokens = new TokenCache();
     const cfg = (self.cfg = brokerConfig(this.broker));
     self.renderMetrics = prometheusRenderer(this.broker.metrics);
     const duration = this.broker.metrics.register({

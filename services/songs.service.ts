@@ -33,7 +33,7 @@ export interface SongDto {
   sources?: Array<{ source: string; sourceId: string; url: string | null }>;
 }
 
-export function songDto(s: Row): SongDto {
+export function songDto(s: Row | Record<string, any>): SongDto {
   const dto: SongDto = {
     id: s.id,
     title: s.title,
@@ -65,6 +65,13 @@ const SORTS: Record<string, [string, "ASC" | "DESC"][]> = {
   recent: [["date_added", "DESC"], ["id", "DESC"]],
   id: [["id", "ASC"]],
 };
+
+// The two hot read paths (one song, search results) read rows with plain SQL (database.select)
+// instead of model queries, which cost Sequelize's per-query overhead, an extra PRAGMA round
+// trip and model instances for every column. songDto reads either kind of row.
+const DTO_COLUMNS = ["id", "title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
+  "duration_ms", "tempo", "key", "mode", "loudness", "cache_state", "date_added"];
+const DTO_SELECT = DTO_COLUMNS.map((c) => `s."${c}"`).join(", ");
 
 const TEXT = (max: number) => ({ type: "string", trim: true, max, optional: true, nullable: true });
 
@@ -102,8 +109,18 @@ const SongsService: ServiceSchema = {
     getSong: {
       params: { id: { type: "number", integer: true, positive: true, convert: true } },
       async handler(this: This, ctx: Context<{ id: number }>) {
-        const song = await this.models.Song.findByPk(ctx.params.id, { include: [{ association: "sources" }] });
-        if (!song) throw notFound("Song", ctx.params.id);
+        // The song and its sources in one round trip: one row per source, or one with NULLs.
+        const rows = await this.database.select<Record<string, any>>(
+          `SELECT ${DTO_SELECT}, src.source AS src_source, src.source_id AS src_source_id, src.url AS src_url
+             FROM songs s LEFT JOIN song_sources src ON src.song_id = s.id
+            WHERE s.id = ? ORDER BY src.id`,
+          [ctx.params.id],
+        );
+        if (rows.length === 0) throw notFound("Song", ctx.params.id);
+        const song = rows[0];
+        song.sources = rows
+          .filter((r) => r.src_source != null)
+          .map((r) => ({ source: r.src_source, source_id: r.src_source_id, url: r.src_url }));
         return songDto(song);
       },
     },
@@ -150,8 +167,11 @@ const SongsService: ServiceSchema = {
         offset: { type: "number", integer: true, min: 0, max: 10_000, convert: true, default: 0 },
       },
       async handler(this: This, ctx: Context<{ q: string; limit: number; offset: number }>) {
-        const hits = await searchSongIds(this.database.sequelize, this.database.dialect, ctx.params.q, ctx.params.limit, ctx.params.offset);
-        const songs = await this.models.Song.findAll({ where: { id: hits.map((h) => h.id) } });
+        const hits = await searchSongIds(this.database, ctx.params.q, ctx.params.limit, ctx.params.offset);
+        const songs = hits.length === 0 ? [] : await this.database.select<Record<string, any>>(
+          `SELECT ${DTO_SELECT} FROM songs s WHERE s.id IN (${hits.map(() => "?").join(", ")})`,
+          hits.map((h) => h.id),
+        );
         const byId = new Map(songs.map((s) => [s.id as number, s]));
         const rows = hits.flatMap((h) => {
           const s = byId.get(h.id);

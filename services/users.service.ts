@@ -11,7 +11,7 @@ import {
   newSecret, sha256, sameDigest, signAccessToken, splitRefreshToken, verifyAccessToken,
 } from "../lib/auth/tokens.js";
 import { RateLimiter } from "../lib/auth/rate-limit.js";
-import { requireAdmin, requireUser, type AuthUser, type Meta } from "../lib/auth/access.js";
+import { requireAdmin, requireUser, SESSIONS_REVOKED, type AuthUser, type Meta, type SessionsRevoked } from "../lib/auth/access.js";
 import { conflict, forbidden, tooManyRequests, unauthorized, validationError } from "../lib/errors.js";
 import crypto from "node:crypto";
 import { isoDate } from "../lib/dates.js";
@@ -134,6 +134,7 @@ const UsersService: ServiceSchema = {
           // A rotated-away token presented again means it leaked: end the session for everyone.
           if (session.previous_hash && sameDigest(digest, session.previous_hash)) {
             await session.update({ revoked_at: new Date(), revoked_reason: "refresh-token-reuse" });
+            ctx.broadcast(SESSIONS_REVOKED, { sessionIds: [session.id] } satisfies SessionsRevoked);
             this.logger.warn(`Refresh token reuse on session ${session.id}; session revoked.`);
           }
           throw unauthorized("Invalid refresh token", "INVALID_TOKEN");
@@ -166,6 +167,7 @@ const UsersService: ServiceSchema = {
           { revoked_at: new Date(), revoked_reason: "logout" },
           { where: { id: [...ids], revoked_at: null } },
         );
+        ctx.broadcast(SESSIONS_REVOKED, { sessionIds: [...ids] } satisfies SessionsRevoked);
         return { loggedOut: true };
       },
     },
@@ -189,7 +191,9 @@ const UsersService: ServiceSchema = {
         if (!row || row.revoked_at || row.id !== result.claims.userId) {
           throw unauthorized("The session has been revoked; log in again", "TOKEN_REVOKED");
         }
-        return { id: row.id, username: row.username, role: row.role, sessionId: result.claims.sessionId };
+        return {
+          id: row.id, username: row.username, role: row.role, sessionId: result.claims.sessionId, expiresAt: result.claims.expiresAt,
+        };
       },
     },
 
@@ -232,6 +236,7 @@ const UsersService: ServiceSchema = {
             { revoked_at: new Date(), revoked_reason: "password-changed" },
             { where: { user_id: user.id, revoked_at: null, id: { [Op.ne]: me.sessionId } } },
           );
+          ctx.broadcast(SESSIONS_REVOKED, { userId: user.id, exceptSessionId: me.sessionId } satisfies SessionsRevoked);
         }
         return publicUser(user);
       },

@@ -81,11 +81,13 @@ export interface Catalogue {
 export function generateCatalogue(count: number, seed = 20240601): Catalogue {
   const rng = new Rng(seed);
   const invented = inventedWords(rng, 4000);
-  const englishZipf = new Zipf(ENGLISH.length, 1.0);
-  const inventedZipf = new Zipf(invented.length, 0.7);
+  // Tuned so the commonest title words sit where they do in real catalogues: "love" in roughly
+  // one song in ten (title or album), "the" in about one in five with the artist names.
+  const englishZipf = new Zipf(ENGLISH.length, 0.7);
+  const inventedZipf = new Zipf(invented.length, 0.5);
   const word = (): string => {
     if (rng.chance(0.01)) return rng.pick(ACCENTED);
-    return rng.chance(0.45) ? ENGLISH[englishZipf.sample(rng)] : invented[inventedZipf.sample(rng)];
+    return rng.chance(0.35) ? ENGLISH[englishZipf.sample(rng)] : invented[inventedZipf.sample(rng)];
   };
   const phrase = (min: number, max: number): string => {
     const n = rng.int(min, max);
@@ -104,10 +106,10 @@ export function generateCatalogue(count: number, seed = 20240601): Catalogue {
     const r = rng.next();
     const inv = () => titleCase(invented[Math.floor(rng.next() * invented.length)]);
     let name: string;
-    if (r < 0.3) name = inv();
-    else if (r < 0.6) name = `${inv()} ${inv()}`;
-    else if (r < 0.75) name = `The ${titleCase(ENGLISH[englishZipf.sample(rng)])} ${inv()}s`;
-    else if (r < 0.9) name = `${inv()} & The ${titleCase(ENGLISH[englishZipf.sample(rng)])}s`;
+    if (r < 0.35) name = inv();
+    else if (r < 0.75) name = `${inv()} ${inv()}`;
+    else if (r < 0.83) name = `The ${titleCase(ENGLISH[englishZipf.sample(rng)])} ${inv()}s`;
+    else if (r < 0.87) name = `${inv()} & The ${titleCase(ENGLISH[englishZipf.sample(rng)])}s`;
     else name = `${titleCase(ENGLISH[englishZipf.sample(rng)])} ${inv()}`;
     if (artistNames.has(name)) continue;
     artistNames.add(name);

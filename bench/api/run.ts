@@ -12,7 +12,12 @@
 // nothing. Results are printed and appended to bench/RESULTS.md.
 //
 //   npx tsx bench/api/run.ts [--songs 100000] [--duration 15] [--connections 10] [--warmup 3]
-//                            [--memory-songs 10000] [--skip-memory] [--no-results-file]
+//                            [--reference 5] [--compiled] [--memory-songs 10000] [--skip-memory]
+//                            [--no-results-file] [--note "text for bench/RESULTS.md"]
+// --compiled serves the load from the compiled build (node dist/bin/tonearm.js, as `npm start`)
+// instead of tsx. --reference N adds N-second reference runs that split the latency into its
+// parts: the gateway alone (/health, no token), gateway + token check (/health with a token),
+// and both endpoints at one connection (no queueing); 0 skips them.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
@@ -40,16 +45,22 @@ interface Options {
   duration: number;
   connections: number;
   warmup: number;
+  reference: number;
+  compiled: boolean;
   memorySongs: number;
   skipMemory: boolean;
   resultsFile: boolean;
+  note?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { songs: 100_000, duration: 15, connections: 10, warmup: 3, memorySongs: 10_000, skipMemory: false, resultsFile: true };
+  const opts: Options = {
+    songs: 100_000, duration: 15, connections: 10, warmup: 3, reference: 5, compiled: false,
+    memorySongs: 10_000, skipMemory: false, resultsFile: true,
+  };
   const num = (name: string, raw: string | undefined): number => {
     const v = Number(raw);
-    if (!Number.isFinite(v) || v <= 0) throw new Error(`${name} needs a positive number, got "${raw}"`);
+    if (!Number.isFinite(v) || v < 0 || (v === 0 && name !== "--reference")) throw new Error(`${name} needs a positive number, got "${raw}"`);
     return v;
   };
   for (let i = 0; i < argv.length; i++) {
@@ -60,9 +71,12 @@ function parseArgs(argv: string[]): Options {
       case "--duration": opts.duration = num(flag, value()); break;
       case "--connections": opts.connections = Math.floor(num(flag, value())); break;
       case "--warmup": opts.warmup = num(flag, value()); break;
+      case "--reference": opts.reference = num(flag, value()); break;
+      case "--compiled": opts.compiled = true; break;
       case "--memory-songs": opts.memorySongs = Math.floor(num(flag, value())); break;
       case "--skip-memory": opts.skipMemory = true; break;
       case "--no-results-file": opts.resultsFile = false; break;
+      case "--note": opts.note = value(); break;
       default: throw new Error(`unknown option ${argv[i]} (see the comment at the top of bench/api/run.ts)`);
     }
   }
@@ -186,6 +200,8 @@ interface LoadResult {
   emptyShare?: number;
   /** CPU the node process used during the run, as a share of one core. */
   serverCpu: number;
+  /** CPU this process (the load generator) used meanwhile, as a share of one core. */
+  clientCpu: number;
   seconds: number;
   /** The first few non-200 answers, for the report. */
   failures: string[];
@@ -198,12 +214,13 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // fields 14 and 15; USER_HZ is 100 on Linux
 }
 
-async function load(node: NodeProcess, token: string, title: string, nextPath: () => string, seconds: number, connections: number, countEmpty = false): Promise<LoadResult> {
+async function load(node: NodeProcess, token: string | undefined, title: string, nextPath: () => string, seconds: number, connections: number, countEmpty = false): Promise<LoadResult> {
   const latencies: number[] = [];
   let ok = 0;
   let empty = 0;
   const failures: string[] = [];
   const cpuBefore = cpuSeconds(node.pid);
+  const clientBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
   const instance = autocannon({
     url: node.url,
@@ -211,7 +228,7 @@ async function load(node: NodeProcess, token: string, title: string, nextPath: (
     connections,
     duration: seconds,
     timeout: 10,
-    headers: { authorization: `Bearer ${token}` },
+    headers: token ? { authorization: `Bearer ${token}` } : {},
     requests: [{
       method: "GET",
       setupRequest: (req) => ({ ...req, path: nextPath() }),
@@ -232,6 +249,7 @@ async function load(node: NodeProcess, token: string, title: string, nextPath: (
   const result = await instance;
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
   const cpu = cpuSeconds(node.pid) - cpuBefore;
+  const client = process.cpuUsage(clientBefore);
   const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count]));
   const requests = Object.values(statusCodes).reduce((a, b) => a + b, 0);
   return {
@@ -244,16 +262,17 @@ async function load(node: NodeProcess, token: string, title: string, nextPath: (
     statusCodes,
     emptyShare: countEmpty ? empty / Math.max(1, ok) : undefined,
     serverCpu: cpu / elapsed,
+    clientCpu: (client.user + client.system) / 1e6 / elapsed,
     seconds: result.duration,
     failures,
   };
 }
 
-function printLoad(name: string, r: LoadResult, target: number): void {
+function printLoad(name: string, r: LoadResult, target?: number): void {
   const l = r.latency;
-  log(`  ${name}: ${r.requests} requests in ${r.seconds.toFixed(1)} s = ${r.rps.toFixed(0)} req/s, server CPU ${(r.serverCpu * 100).toFixed(0)} % of a core`);
+  log(`  ${name}: ${r.requests} requests in ${r.seconds.toFixed(1)} s = ${r.rps.toFixed(0)} req/s; CPU: node ${(r.serverCpu * 100).toFixed(0)} %, load generator ${(r.clientCpu * 100).toFixed(0)} % of a core`);
   log(`    latency p50 ${ms(l.p50)}  p95 ${ms(l.p95)}  p99 ${ms(l.p99)}  mean ${ms(l.mean)}  max ${ms(l.max)}`);
-  log(`    p95 target < ${target} ms → ratio ${(l.p95 / target).toFixed(2)} ${l.p95 < target ? "(met)" : "(MISSED)"}`);
+  if (target !== undefined) log(`    p95 target < ${target} ms → ratio ${(l.p95 / target).toFixed(2)} ${l.p95 < target ? "(met)" : "(MISSED)"}`);
   log(`    non-2xx ${r.non2xx}, errors ${r.errors} (timeouts ${r.timeouts}), status codes ${JSON.stringify(r.statusCodes)}` +
     (r.emptyShare !== undefined ? `, empty results ${(r.emptyShare * 100).toFixed(1)} %` : ""));
   for (const f of r.failures) log(`    e.g. ${f}`);
@@ -301,7 +320,7 @@ async function idleMemory(variant: Variant, songs: SongRow[]): Promise<MemoryRes
 
 async function main(): Promise<void> {
   const opts = parseArgs(process.argv.slice(2));
-  const command = ["npx tsx bench/api/run.ts", ...process.argv.slice(2)].join(" ");
+  const command = ["npx tsx bench/api/run.ts", ...process.argv.slice(2).map((a) => (/[\s"']/.test(a) ? JSON.stringify(a) : a))].join(" ");
   log(`bench/api — ${machine()}`);
   log(`  ${command}`);
 
@@ -314,10 +333,23 @@ async function main(): Promise<void> {
   const dbBytes = fs.statSync(path.join(dataDir, "tonearm.sqlite")).size;
   log(`[data] migrated and inserted into ${dataDir} in ${((Date.now() - t) / 1000).toFixed(1)} s (${mb(dbBytes).toFixed(0)} MB)`);
 
+  // The compiled build is needed for the idle-memory figure and, with --compiled, for the load.
+  let buildError: string | undefined;
+  let built = false;
+  const ensureBuild = () => {
+    if (!built) {
+      buildError = buildCompiled();
+      built = true;
+    }
+    return buildError;
+  };
+  const loadVariant: Variant = opts.compiled ? "compiled" : "tsx";
+  if (opts.compiled && ensureBuild()) throw new Error(buildError);
+
   // 2–3. Node and account
   t = Date.now();
-  const node = await startTonearm("tsx", dataDir);
-  log(`[node] pid ${node.pid} at ${node.url} healthy after ${Date.now() - t} ms`);
+  const node = await startTonearm(loadVariant, dataDir);
+  log(`[node] ${loadVariant} build, pid ${node.pid} at ${node.url}, ready after ${Date.now() - t} ms`);
   const token = await register(node);
 
   const one = await getJson<{ id: number; title: string }>(`${node.url}/api/songs/${opts.songs}`, token);
@@ -332,8 +364,18 @@ async function main(): Promise<void> {
 
   const idRng = new Rng(1234);
   const nextSongPath = () => `/api/songs/${idRng.int(1, opts.songs)}`;
-  let qi = 0;
-  const nextSearchPath = () => searchPath(queries[qi++ % queries.length].q);
+  // The search load walks the query list on from the sample: every request of the measured run
+  // is a query sent for the first time unless the mix itself repeats it (as real users do).
+  let qi = 200;
+  const sent = new Set(queries.slice(0, 200).map((q) => q.q.toLowerCase()));
+  let repeats = 0;
+  let measuring = false;
+  const nextSearchPath = () => {
+    const q = queries[qi++ % queries.length].q;
+    if (measuring && sent.has(q.toLowerCase())) repeats++;
+    sent.add(q.toLowerCase());
+    return searchPath(q);
+  };
 
   // 4. Warm-up, then load
   log(`\n[load] warm-up ${opts.warmup} s per endpoint, then ${opts.duration} s each at ${opts.connections} connections`);
@@ -341,13 +383,37 @@ async function main(): Promise<void> {
   await load(node, token, "warmup-search", nextSearchPath, opts.warmup, opts.connections);
   const get = await load(node, token, "get", nextSongPath, opts.duration, opts.connections);
   printLoad("GET /api/songs/:id", get, TARGETS.getP95);
+  measuring = true;
+  const qiStart = qi;
   const search = await load(node, token, "search", nextSearchPath, opts.duration, opts.connections, true);
+  measuring = false;
+  const repeatShare = repeats / Math.max(1, qi - qiStart);
   printLoad("GET /api/search   ", search, TARGETS.searchP95);
-  if (get.non2xx + search.non2xx + get.errors + search.errors > 0) {
+  log(`    ${(repeatShare * 100).toFixed(0)} % of these queries had been sent before in this run (the node's search cache can answer those)`);
+
+  // Reference runs: where the time goes.
+  const reference: Array<{ name: string; r: LoadResult }> = [];
+  if (opts.reference > 0) {
+    log(`\n[reference] ${opts.reference} s each`);
+    const health = () => "/health";
+    const runs: Array<[string, string, string | undefined, () => string, number]> = [
+      [`/health, no token, ${opts.connections} conn.`, "gateway alone", undefined, health, opts.connections],
+      [`/health, token, ${opts.connections} conn.`, "gateway + users.resolveToken", token, health, opts.connections],
+      ["get song, 1 conn.", "no queueing", token, nextSongPath, 1],
+      ["search, 1 conn.", "no queueing", token, nextSearchPath, 1],
+    ];
+    for (const [name, what, tok, next, conns] of runs) {
+      const r = await load(node, tok, name, next, opts.reference, conns);
+      printLoad(`${name} (${what})`, r);
+      reference.push({ name, r });
+    }
+  }
+  const all = [get, search, ...reference.map((x) => x.r)];
+  if (all.some((r) => r.non2xx + r.errors > 0)) {
     log(`  the node's last output:\n${node.output().split("\n").slice(-40).map((l) => "    | " + l).join("\n")}`);
   }
   const loaded = processMemory(node.pid);
-  log(`  node RSS after load (tsx, ${opts.songs} songs): ${mb(loaded.rss).toFixed(0)} MB, peak ${mb(loaded.peak).toFixed(0)} MB`);
+  log(`  node RSS after load (${loadVariant}, ${opts.songs} songs): ${mb(loaded.rss).toFixed(0)} MB, peak ${mb(loaded.peak).toFixed(0)} MB`);
   await node.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
   tempDirs.delete(dataDir);
@@ -358,8 +424,8 @@ async function main(): Promise<void> {
     log(`\n[memory] idle RSS with ${opts.memorySongs} songs, 5 s after a few requests`);
     const small = generateCatalogue(opts.memorySongs).songs;
     memory.push(await idleMemory("tsx", small).catch((err: Error) => ({ variant: "tsx" as const, error: err.message })));
-    const buildError = buildCompiled();
-    memory.push(buildError ? { variant: "compiled", error: buildError } : await idleMemory("compiled", small).catch((err: Error) => ({ variant: "compiled" as const, error: err.message })));
+    const error = ensureBuild();
+    memory.push(error ? { variant: "compiled", error } : await idleMemory("compiled", small).catch((err: Error) => ({ variant: "compiled" as const, error: err.message })));
     for (const m of memory) {
       log(m.rss !== undefined
         ? `  ${m.variant.padEnd(8)} RSS ${mb(m.rss).toFixed(1)} MB (peak ${mb(m.peak!).toFixed(1)} MB), target < ${TARGETS.idleRssMb} MB → ratio ${(mb(m.rss) / TARGETS.idleRssMb).toFixed(2)}`
@@ -381,7 +447,11 @@ async function main(): Promise<void> {
   latencyRows("search", search, TARGETS.searchP95);
   rows.push({ figure: "search hit rate (200 sample queries)", measured: `${(hits.share * 100).toFixed(1)} %` });
   if (search.emptyShare !== undefined) rows.push({ figure: "search empty answers during load", measured: `${(search.emptyShare * 100).toFixed(1)} %` });
+  rows.push({ figure: "search queries repeated within the run", measured: `${(repeatShare * 100).toFixed(0)} %` });
   latencyRows("get song", get, TARGETS.getP95);
+  for (const { name, r } of reference) {
+    rows.push({ figure: `reference: ${name} p50 / p95`, measured: `${ms(r.latency.p50)} / ${ms(r.latency.p95)}` });
+  }
   for (const m of memory) {
     const figure = `idle RSS, ${opts.memorySongs} songs, ${m.variant === "compiled" ? "compiled (node dist/…)" : "tsx (node --import tsx)"}`;
     rows.push(m.rss !== undefined
@@ -392,7 +462,7 @@ async function main(): Promise<void> {
   log("\n==================== bench/api summary ====================");
   const width = Math.max(...rows.map((r) => r.figure.length));
   for (const r of rows) {
-    log(`  ${r.figure.padEnd(width)}  ${r.measured.padStart(14)}${r.target ? `   target ${r.target}, ratio ${r.ratio} ${r.met ? "ok" : "MISSED"}` : ""}`);
+    log(`  ${r.figure.padEnd(width)}  ${r.measured.padStart(20)}${r.target ? `   target ${r.target}, ratio ${r.ratio} ${r.met ? "ok" : "MISSED"}` : ""}`);
   }
   log("============================================================");
 
@@ -401,9 +471,10 @@ async function main(): Promise<void> {
       title: `bench/api — ${new Date().toISOString()}`,
       command,
       notes: [
-        `${opts.songs} synthetic songs (${catalogue.artists} artists, ${catalogue.albums} albums, seeded); node as a child process under tsx; autocannon ${opts.connections} connections, ${opts.warmup} s warm-up, ${opts.duration} s per endpoint, load generator on the same machine.`,
+        ...(opts.note ? [opts.note] : []),
+        `${opts.songs} synthetic songs (${catalogue.artists} artists, ${catalogue.albums} albums, seeded); node as a child process (${loadVariant === "tsx" ? "node --import tsx bin/tonearm.ts" : "node dist/bin/tonearm.js"}); autocannon ${opts.connections} connections, ${opts.warmup} s warm-up, ${opts.duration} s per endpoint; load generator on the same machine.`,
         "Search mix: 40 % full words, 25 % 2–4 letter prefixes, 20 % artist word + title word, 15 % one typo; latencies per request, exact nearest-rank percentiles over 2xx answers.",
-        `Server CPU during load: get ${(get.serverCpu * 100).toFixed(0)} %, search ${(search.serverCpu * 100).toFixed(0)} % of one core.`,
+        `CPU during load (share of one core): get — node ${(get.serverCpu * 100).toFixed(0)} %, load generator ${(get.clientCpu * 100).toFixed(0)} %; search — node ${(search.serverCpu * 100).toFixed(0)} %, load generator ${(search.clientCpu * 100).toFixed(0)} %.`,
       ],
       rows,
     });

@@ -8,7 +8,16 @@ export interface AuthUser {
   username: string;
   role: "admin" | "user";
   sessionId: string;
+  /** When the access token that identified this user expires (ms since the epoch). */
+  expiresAt?: number;
 }
+
+/**
+ * Broadcast when sessions end before their time (logout, a replayed refresh token, a password
+ * change), so every gateway forgets tokens it had already checked (lib/auth/token-cache.ts).
+ */
+export const SESSIONS_REVOKED = "users.sessions.revoked";
+export type SessionsRevoked = { sessionIds: string[] } | { userId: number; exceptSessionId?: string };
 
 export interface Meta {
   user?: AuthUser;

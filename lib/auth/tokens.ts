@@ -8,6 +8,8 @@ export interface AccessClaims {
   userId: number;
   role: "admin" | "user";
   sessionId: string;
+  /** Expiry (ms since the epoch); set when verifying, ignored when signing. */
+  expiresAt?: number;
 }
 
 const ISSUER = "tonearm";
@@ -44,7 +46,7 @@ export async function verifyAccessToken(token: string, secret: string, nowMs = D
     if (!Number.isInteger(userId) || (role !== "admin" && role !== "user") || typeof sessionId !== "string") {
       return { ok: false, reason: "invalid" };
     }
-    return { ok: true, claims: { userId, role, sessionId } };
+    return { ok: true, claims: { userId, role, sessionId, expiresAt: (payload.exp ?? 0) * 1000 } };
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) return { ok: false, reason: "expired" };
     return { ok: false, reason: "invalid" };

@@ -6,7 +6,7 @@
 // PostgreSQL is chosen with DATABASE_URL=postgres://…; the same models and migrations run there.
 import fs from "node:fs";
 import path from "node:path";
-import { Sequelize, Transaction } from "sequelize";
+import { QueryTypes, Sequelize, Transaction } from "sequelize";
 import { defineModels, type Models } from "./models.js";
 import { migrate } from "./migrate.js";
 
@@ -22,6 +22,14 @@ export interface Database {
    * WAL mode and fails with SQLITE_BUSY, where an immediate one simply waits its turn.
    */
   writeTransaction<T>(fn: (t: Transaction) => Promise<T>): Promise<T>;
+  /**
+   * A read-only SELECT with `?` parameters, for hot read paths. On SQLite it runs straight on
+   * the driver's default connection (the one Sequelize uses outside transactions): Sequelize's
+   * query path costs 0.1–0.2 ms of CPU per statement (a stack trace per query, the retry wrapper,
+   * replacement parsing), as much as a song lookup itself. Values come back as the driver gives
+   * them (SQLite dates as text). Elsewhere it is an ordinary sequelize.query.
+   */
+  select<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
 interface Entry {
@@ -47,7 +55,21 @@ function sqliteFile(url: string): string {
 type RawSqlite = {
   configure(option: "busyTimeout", ms: number): void;
   run(sql: string, cb: (err: Error | null) => void): void;
+  all(sql: string, params: unknown[], cb: (err: Error | null, rows: unknown[]) => void): void;
 };
+
+async function sqliteSelect<T>(sequelize: Sequelize, sql: string, params: unknown[]): Promise<T[]> {
+  const manager = sequelize.connectionManager as unknown as { getConnection(opts: object): Promise<RawSqlite> };
+  const conn = await manager.getConnection({});
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await new Promise<T[]>((resolve, reject) => conn.all(sql, params, (err, rows) => (err ? reject(err) : resolve(rows as T[]))));
+    } catch (err) {
+      if (attempt >= SQLITE_RETRY.max || !/SQLITE_BUSY/.test((err as Error).message)) throw err;
+      await new Promise((r) => setTimeout(r, Math.round(SQLITE_RETRY.backoffBase * SQLITE_RETRY.backoffExponent ** attempt)));
+    }
+  }
+}
 
 /**
  * Sequelize's SQLite connection manager has no after-connect hook, so every connection it
@@ -112,6 +134,11 @@ async function connect(url: string): Promise<Database> {
     dialect,
     async ping() {
       await sequelize.query("SELECT 1");
+    },
+    select<T extends object>(sql: string, params: unknown[] = []) {
+      return dialect === "sqlite"
+        ? sqliteSelect<T>(sequelize, sql, params)
+        : sequelize.query<T>(sql, { replacements: params, type: QueryTypes.SELECT });
     },
     writeTransaction(fn) {
       if (dialect !== "sqlite") return sequelize.transaction(fn);

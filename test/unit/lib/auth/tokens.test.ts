@@ -5,8 +5,10 @@ const claims = { userId: 7, role: "user" as const, sessionId: "0b8c6f0e-1d2a-4c3
 
 describe("access tokens", () => {
   it("round-trips the claims while valid", async () => {
-    const token = await signAccessToken(claims, "s3cret", 60);
-    expect(await verifyAccessToken(token, "s3cret")).toEqual({ ok: true, claims });
+    const now = Date.now();
+    const token = await signAccessToken(claims, "s3cret", 60, now);
+    const expiresAt = (Math.floor(now / 1000) + 60) * 1000;
+    expect(await verifyAccessToken(token, "s3cret", now)).toEqual({ ok: true, claims: { ...claims, expiresAt } });
   });
 
   it("reports expiry separately from forgery", async () => {
