@@ -36,7 +36,10 @@ export function brokerOptions(cfg: Config): BrokerOptions & { tonearm: Config } 
     circuitBreaker: { enabled: true, threshold: 0.5, minRequestCount: 20, windowTime: 60, halfOpenTime: 10_000 },
     transit: { maxQueueSize: 50_000, disableReconnect: false },
     validator: true,
-    metrics: { enabled: true, reporter: [] },
+    // Histograms without sliding-window quantiles: Moleculer would keep every sample of the last
+    // 60 s (hundreds of thousands at a few thousand calls per second) to compute them, costing
+    // memory and latency spikes; Prometheus computes quantiles from the buckets instead.
+    metrics: { enabled: true, reporter: [], defaultQuantiles: null as unknown as number[] },
     tracing: { enabled: false },
     skipProcessEventRegistration: true,
     tonearm: cfg,

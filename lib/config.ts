@@ -39,6 +39,8 @@ export interface Config {
   registrationOpen: boolean;
   /** Bearer token that may read /metrics besides an admin; empty: admins only. */
   metricsToken: string;
+  /** Search answers kept until the library changes; 0 turns the cache off. */
+  searchCacheSize: number;
 }
 
 function int(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -90,6 +92,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     loginRateLimit: int("LOGIN_RATE_LIMIT", 10, env),
     registrationOpen: bool("REGISTRATION_OPEN", true, env),
     metricsToken: env.METRICS_TOKEN || "",
+    searchCacheSize: int("SEARCH_CACHE_SIZE", 1000, env),
   };
 }
 

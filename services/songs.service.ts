@@ -9,6 +9,7 @@ import { requireAdmin, type Meta } from "../lib/auth/access.js";
 import { notFound } from "../lib/errors.js";
 import { searchSongIds } from "../lib/search/songs-search.js";
 import { isoDate } from "../lib/dates.js";
+import { brokerConfig } from "../lib/config.js";
 import { NOT_RETRIED, created } from "../lib/retry.js";
 
 type This = Service & { database: Database; models: Models };
@@ -167,7 +168,7 @@ const SongsService: ServiceSchema = {
         offset: { type: "number", integer: true, min: 0, max: 10_000, convert: true, default: 0 },
       },
       async handler(this: This, ctx: Context<{ q: string; limit: number; offset: number }>) {
-        const hits = await searchSongIds(this.database, ctx.params.q, ctx.params.limit, ctx.params.offset);
+        const hits = await searchSongIds(this.database, ctx.params.q, ctx.params.limit, ctx.params.offset, brokerConfig(this.broker).searchCacheSize);
         const songs = hits.length === 0 ? [] : await this.database.select<Record<string, any>>(
           `SELECT ${DTO_SELECT} FROM songs s WHERE s.id IN (${hits.map(() => "?").join(", ")})`,
           hits.map((h) => h.id),

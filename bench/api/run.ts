@@ -4,9 +4,9 @@
 // song (GET /api/songs/:id) and search-as-you-type (GET /api/search) — on a realistic library of
 // 100,000 songs, through the full stack (moleculer-web gateway, bearer-token check in
 // users.resolveToken, the songs service, Sequelize and SQLite FTS5), and how much memory an idle
-// node holds. The node runs as a child process so the load generator (autocannon, 10 connections)
-// never shares its event loop; latencies are recorded per request and p50/p95/p99 computed
-// exactly. Targets: search p95 < 30 ms, get p95 < 5 ms, idle RSS < 200 MB (10,000 songs,
+// node holds. The node runs as a child process and the load comes from wrk (one thread,
+// 10 connections; see bench/lib/wrk.ts for why not a JavaScript load generator), whose
+// microsecond histogram gives p50/p95/p99. Targets: search p95 < 30 ms, get p95 < 5 ms, idle RSS < 200 MB (10,000 songs,
 // compiled build as `npm start` runs it). The data and the query mix are seeded, so runs repeat;
 // a sample of the search queries is checked for hits first, since timing empty answers proves
 // nothing. Results are printed and appended to bench/RESULTS.md.
@@ -23,12 +23,11 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import autocannon from "autocannon";
+import { hasWrk, runWrk } from "../lib/wrk.js";
 import { acquireDatabase, releaseDatabase } from "../../lib/db/connection.js";
 import { generateCatalogue, insertSongs, type SongRow } from "./dataset.js";
 import { makeQueries, type QueryKind, type SearchQuery } from "./queries.js";
 import { processMemory, startNodeProcess, stopAllNodes, type NodeProcess } from "../lib/node-process.js";
-import { summarize, type Summary } from "../lib/stats.js";
 import { appendResults, machine, type Row } from "../lib/results-md.js";
 import { Rng } from "../lib/prng.js";
 
@@ -189,7 +188,7 @@ async function searchHitRate(node: NodeProcess, token: string, queries: SearchQu
 }
 
 interface LoadResult {
-  latency: Summary;
+  latency: { count: number; mean: number; p50: number; p95: number; p99: number; max: number };
   rps: number;
   requests: number;
   non2xx: number;
@@ -214,59 +213,30 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100; // fields 14 and 15; USER_HZ is 100 on Linux
 }
 
-async function load(node: NodeProcess, token: string | undefined, title: string, nextPath: () => string, seconds: number, connections: number, countEmpty = false): Promise<LoadResult> {
-  const latencies: number[] = [];
-  let ok = 0;
-  let empty = 0;
-  const failures: string[] = [];
+/** Requests `paths` (in order, cycling) for `seconds` at `connections`, through wrk. */
+async function load(node: NodeProcess, token: string | undefined, paths: string[], seconds: number, connections: number, countEmpty = false): Promise<LoadResult> {
   const cpuBefore = cpuSeconds(node.pid);
-  const clientBefore = process.cpuUsage();
   const started = process.hrtime.bigint();
-  const instance = autocannon({
-    url: node.url,
-    title,
-    connections,
-    duration: seconds,
-    timeout: 10,
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-    requests: [{
-      method: "GET",
-      setupRequest: (req) => ({ ...req, path: nextPath() }),
-      onResponse: (status: number, body: string) => {
-        if (status === 200) {
-          ok++;
-          if (countEmpty && body.includes('"rows":[]')) empty++;
-        } else if (failures.length < 5) {
-          failures.push(`HTTP ${status} ${body.slice(0, 300)}`);
-        }
-      },
-    }],
-  });
-  instance.on("response", (_client, statusCode, _bytes, responseTime) => {
-    // Same rule as autocannon's own histogram: only 2xx answers count towards latency.
-    if (statusCode >= 200 && statusCode < 300) latencies.push(responseTime);
-  });
-  const result = await instance;
+  const r = await runWrk(node.url, paths, { token, seconds, connections });
   const elapsed = Number(process.hrtime.bigint() - started) / 1e9;
-  const cpu = cpuSeconds(node.pid) - cpuBefore;
-  const client = process.cpuUsage(clientBefore);
-  const statusCodes = Object.fromEntries(Object.entries(result.statusCodeStats).map(([k, v]) => [k, v.count]));
-  const requests = Object.values(statusCodes).reduce((a, b) => a + b, 0);
   return {
-    latency: summarize(latencies),
-    rps: requests / result.duration,
-    requests,
-    non2xx: result.non2xx,
-    errors: result.errors,
-    timeouts: result.timeouts,
-    statusCodes,
-    emptyShare: countEmpty ? empty / Math.max(1, ok) : undefined,
-    serverCpu: cpu / elapsed,
-    clientCpu: (client.user + client.system) / 1e6 / elapsed,
-    seconds: result.duration,
-    failures,
+    latency: r.latency,
+    rps: r.requests / r.seconds,
+    requests: r.requests,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodes: { "200": r.ok, other: r.non2xx },
+    emptyShare: countEmpty ? r.empty / Math.max(1, r.ok) : undefined,
+    serverCpu: (cpuSeconds(node.pid) - cpuBefore) / elapsed,
+    clientCpu: r.cpuSeconds / elapsed,
+    seconds: r.seconds,
+    failures: r.failures,
   };
 }
+
+/** Enough paths that a run never cycles through them (wrk reaches about 8,000 req/s here). */
+const pathsFor = (seconds: number) => Math.ceil(seconds * 20_000) + 1000;
 
 function printLoad(name: string, r: LoadResult, target?: number): void {
   const l = r.latency;
@@ -362,32 +332,33 @@ async function main(): Promise<void> {
   for (const [kind, k] of Object.entries(hits.byKind)) log(`          ${kind.padEnd(9)} ${k.withHits}/${k.queries}`);
   if (hits.share < 0.8) throw new Error("fewer than 80 % of the sample queries find anything; the benchmark would measure empty answers");
 
+  if (!hasWrk()) throw new Error("wrk is not installed (Debian package 'wrk')");
   const idRng = new Rng(1234);
-  const nextSongPath = () => `/api/songs/${idRng.int(1, opts.songs)}`;
-  // The search load walks the query list on from the sample: every request of the measured run
-  // is a query sent for the first time unless the mix itself repeats it (as real users do).
+  const songPaths = (seconds: number) => Array.from({ length: pathsFor(seconds) }, () => `/api/songs/${idRng.int(1, opts.songs)}`);
+  // The search load walks the query list on from the sample, so a measured query repeats only
+  // where the mix itself repeats it (as real users do). `sent` holds every query answered so far.
   let qi = 200;
   const sent = new Set(queries.slice(0, 200).map((q) => q.q.toLowerCase()));
-  let repeats = 0;
-  let measuring = false;
-  const nextSearchPath = () => {
-    const q = queries[qi++ % queries.length].q;
-    if (measuring && sent.has(q.toLowerCase())) repeats++;
-    sent.add(q.toLowerCase());
-    return searchPath(q);
+  const searchRun = async (name: string, seconds: number, connections: number, countEmpty = false) => {
+    const qs = Array.from({ length: pathsFor(seconds) }, () => queries[qi++ % queries.length].q.toLowerCase());
+    const r = await load(node, token, qs.map(searchPath), seconds, connections, countEmpty);
+    const used = qs.slice(0, r.requests);
+    let repeats = 0;
+    for (const q of used) {
+      if (sent.has(q)) repeats++;
+      sent.add(q);
+    }
+    qi -= qs.length - used.length; // the next run continues after the last query sent
+    return { r, repeatShare: repeats / Math.max(1, used.length), name };
   };
 
   // 4. Warm-up, then load
-  log(`\n[load] warm-up ${opts.warmup} s per endpoint, then ${opts.duration} s each at ${opts.connections} connections`);
-  await load(node, token, "warmup-get", nextSongPath, opts.warmup, opts.connections);
-  await load(node, token, "warmup-search", nextSearchPath, opts.warmup, opts.connections);
-  const get = await load(node, token, "get", nextSongPath, opts.duration, opts.connections);
+  log(`\n[load] wrk, 1 thread; warm-up ${opts.warmup} s per endpoint, then ${opts.duration} s each at ${opts.connections} connections`);
+  await load(node, token, songPaths(opts.warmup), opts.warmup, opts.connections);
+  await searchRun("warmup-search", opts.warmup, opts.connections);
+  const get = await load(node, token, songPaths(opts.duration), opts.duration, opts.connections);
   printLoad("GET /api/songs/:id", get, TARGETS.getP95);
-  measuring = true;
-  const qiStart = qi;
-  const search = await load(node, token, "search", nextSearchPath, opts.duration, opts.connections, true);
-  measuring = false;
-  const repeatShare = repeats / Math.max(1, qi - qiStart);
+  const { r: search, repeatShare } = await searchRun("search", opts.duration, opts.connections, true);
   printLoad("GET /api/search   ", search, TARGETS.searchP95);
   log(`    ${(repeatShare * 100).toFixed(0)} % of these queries had been sent before in this run (the node's search cache can answer those)`);
 
@@ -395,15 +366,15 @@ async function main(): Promise<void> {
   const reference: Array<{ name: string; r: LoadResult }> = [];
   if (opts.reference > 0) {
     log(`\n[reference] ${opts.reference} s each`);
-    const health = () => "/health";
-    const runs: Array<[string, string, string | undefined, () => string, number]> = [
-      [`/health, no token, ${opts.connections} conn.`, "gateway alone", undefined, health, opts.connections],
-      [`/health, token, ${opts.connections} conn.`, "gateway + users.resolveToken", token, health, opts.connections],
-      ["get song, 1 conn.", "no queueing", token, nextSongPath, 1],
-      ["search, 1 conn.", "no queueing", token, nextSearchPath, 1],
+    const health = Array.from({ length: 10 }, () => "/health");
+    const runs: Array<[string, string, () => Promise<LoadResult>]> = [
+      [`/health, no token, ${opts.connections} conn.`, "gateway alone", () => load(node, undefined, health, opts.reference, opts.connections)],
+      [`/health, token, ${opts.connections} conn.`, "gateway + token check", () => load(node, token, health, opts.reference, opts.connections)],
+      ["get song, 1 conn.", "no queueing", () => load(node, token, songPaths(opts.reference), opts.reference, 1)],
+      ["search, 1 conn.", "no queueing", async () => (await searchRun("ref", opts.reference, 1)).r],
     ];
-    for (const [name, what, tok, next, conns] of runs) {
-      const r = await load(node, tok, name, next, opts.reference, conns);
+    for (const [name, what, run] of runs) {
+      const r = await run();
       printLoad(`${name} (${what})`, r);
       reference.push({ name, r });
     }
@@ -472,8 +443,8 @@ async function main(): Promise<void> {
       command,
       notes: [
         ...(opts.note ? [opts.note] : []),
-        `${opts.songs} synthetic songs (${catalogue.artists} artists, ${catalogue.albums} albums, seeded); node as a child process (${loadVariant === "tsx" ? "node --import tsx bin/tonearm.ts" : "node dist/bin/tonearm.js"}); autocannon ${opts.connections} connections, ${opts.warmup} s warm-up, ${opts.duration} s per endpoint; load generator on the same machine.`,
-        "Search mix: 40 % full words, 25 % 2–4 letter prefixes, 20 % artist word + title word, 15 % one typo; latencies per request, exact nearest-rank percentiles over 2xx answers.",
+        `${opts.songs} synthetic songs (${catalogue.artists} artists, ${catalogue.albums} albums, seeded); node as a child process (${loadVariant === "tsx" ? "node --import tsx bin/tonearm.ts" : "node dist/bin/tonearm.js"}); wrk (1 thread) ${opts.connections} connections, ${opts.warmup} s warm-up, ${opts.duration} s per endpoint; load generator on the same machine.`,
+        "Search mix: 40 % full words, 25 % 2–4 letter prefixes, 20 % artist word + title word, 15 % one typo; percentiles from wrk's latency histogram (µs resolution), over every answer.",
         `CPU during load (share of one core): get — node ${(get.serverCpu * 100).toFixed(0)} %, load generator ${(get.clientCpu * 100).toFixed(0)} %; search — node ${(search.serverCpu * 100).toFixed(0)} %, load generator ${(search.clientCpu * 100).toFixed(0)} %.`,
       ],
       rows,

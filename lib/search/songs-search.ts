@@ -81,7 +81,7 @@ async function alternatives(db: Database, version: string, word: string): Promis
 }
 
 export async function searchSongIds(
-  db: Database, query: string, limit: number, offset = 0,
+  db: Database, query: string, limit: number, offset = 0, cacheSize = DEFAULT_CACHE_SIZE,
 ): Promise<SearchHit[]> {
   const words = tokenize(query).slice(0, 12);
   if (words.length === 0) return [];
@@ -89,7 +89,7 @@ export async function searchSongIds(
 
   const version = await dataVersion(db);
   const wanted = limit + offset;
-  if (wanted > MAX_CACHED_HITS) return (await rankedHits(db, version, words, wanted)).slice(offset, offset + limit);
+  if (wanted > MAX_CACHED_HITS || cacheSize <= 0) return (await rankedHits(db, version, words, wanted)).slice(offset, offset + limit);
   let cache = resultCaches.get(db);
   if (!cache || cache.version !== version) {
     cache = { version, entries: new Map() };
@@ -105,7 +105,7 @@ export async function searchSongIds(
   // A write during the search has replaced the cache: the answer belongs to neither.
   if (resultCaches.get(db) === cache) {
     cache.entries.set(key, hits);
-    if (cache.entries.size > RESULT_CACHE_SIZE) cache.entries.delete(cache.entries.keys().next().value!);
+    if (cache.entries.size > cacheSize) cache.entries.delete(cache.entries.keys().next().value!);
   }
   return hits.slice(offset, offset + limit);
 }
@@ -115,7 +115,7 @@ export async function searchSongIds(
  * orders every song it matches (tens of thousands in a large library: tens of milliseconds),
  * and search-as-you-type sends exactly those — "l", "lo", "lov" — over and over.
  */
-const RESULT_CACHE_SIZE = 1000;
+export const DEFAULT_CACHE_SIZE = 1000;
 const MAX_CACHED_HITS = 200;
 interface ResultCache {
   version: string;

@@ -9,6 +9,7 @@ import {
   freePort, makeTempDir, sleep, spawnNode, startNats, waitFor, waitForHttp,
   type NatsServer, type Proc,
 } from "../helpers/cluster.js";
+import { runRepl } from "../helpers/repl.js";
 
 const REQUEST_TIMEOUT = 2000;
 const RETRIES = 3;
@@ -245,6 +246,20 @@ describe("Tonearm cluster over NATS (real processes)", () => {
     expect(served.lib1).toBeGreaterThanOrEqual(0.2 * N);
     expect(served.lib2).toBeGreaterThanOrEqual(0.2 * N);
   });
+
+  it("the operator REPL joins the cluster and answers from the library nodes", async () => {
+    needFixtures();
+    const { answers, exitCode } = await runRepl(["songs --size 3", "search track 04", "cluster"], {
+      TRANSPORTER: nats.url, NODE_ID: "operator", LOG_LEVEL: "warn",
+    });
+    expect(exitCode).toBe(0);
+    const [songs, search, cluster] = answers;
+    expect(songs).toMatch(/Track 01\s+The Nodes\s+Failover/);
+    expect(songs).toContain("12 song(s)");
+    expect(search).toContain("Track 04");
+    for (const node of ["gw", "lib1", "lib2", "operator"]) expect(cluster).toContain(node);
+    expect(cluster).toMatch(/lib1\s+yes\s+playlists,songs,system,users/);
+  }, 40_000);
 
   it("killing one node mid-load leaves the rest serving", async () => {
     needFixtures();

@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../lib/config.js";
 import { resolveServices } from "../../lib/services.js";
 import { parse as parseYaml } from "yaml";
+import { configVariables } from "../helpers/config-vars.js";
 
 const COMPOSE_FILE = "docker-compose.arm64.yml";
 type Obj = Record<string, any>;
@@ -17,14 +18,6 @@ const compose = parseYaml(fs.readFileSync(COMPOSE_FILE, "utf8"), { merge: true }
 const services = compose.services as Obj;
 const TONEARM = ["core", "worker"];
 
-/** Every environment variable lib/config.ts reads (the README test uses the same rule). */
-function configVariables(): Set<string> {
-  const source = fs.readFileSync("lib/config.ts", "utf8");
-  return new Set([
-    ...[...source.matchAll(/env\.([A-Z][A-Z0-9_]+)/g)].map((m) => m[1]),
-    ...[...source.matchAll(/(?:int|bool)\("([A-Z][A-Z0-9_]+)"/g)].map((m) => m[1]),
-  ]);
-}
 
 function hasDockerCompose(): boolean {
   return spawnSync("docker", ["compose", "version"], { stdio: "ignore" }).status === 0;
