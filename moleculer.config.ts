@@ -39,7 +39,7 @@ export function brokerOptions(cfg: Config): BrokerOptions & { tonearm: Config } 
     // Histograms without sliding-window quantiles: Moleculer would keep every sample of the last
     // 60 s (hundreds of thousands at a few thousand calls per second) to compute them, costing
     // memory and latency spikes; Prometheus computes quantiles from the buckets instead.
-    metrics: { enabled: true, reporter: [], defaultQuantiles: null as unknown as number[] },
+    metrics: { enabled: cfg.metricsEnabled, reporter: [], defaultQuantiles: null as unknown as number[] },
     tracing: { enabled: false },
     skipProcessEventRegistration: true,
     tonearm: cfg,

@@ -37,6 +37,8 @@ export interface Config {
   loginRateLimit: number;
   /** Whether anyone may register when the database is new (the first user always may). */
   registrationOpen: boolean;
+  /** Prometheus metrics (Moleculer's and HTTP latency) collected and served at /metrics. */
+  metricsEnabled: boolean;
   /** Bearer token that may read /metrics besides an admin; empty: admins only. */
   metricsToken: string;
   /** Search answers kept until the library changes; 0 turns the cache off. */
@@ -91,6 +93,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtl: int("REFRESH_TOKEN_TTL", 30 * 24 * 3600, env),
     loginRateLimit: int("LOGIN_RATE_LIMIT", 10, env),
     registrationOpen: bool("REGISTRATION_OPEN", true, env),
+    metricsEnabled: bool("METRICS_ENABLED", true, env),
     metricsToken: env.METRICS_TOKEN || "",
     searchCacheSize: int("SEARCH_CACHE_SIZE", 1000, env),
   };

@@ -4,7 +4,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import ApiGateway from "moleculer-web";
-import type { Context, ServiceSchema, Service } from "moleculer";
+import { Errors, type Context, type ServiceSchema, type Service } from "moleculer";
 import { brokerConfig, type Config } from "../lib/config.js";
 import { toHttpError } from "../lib/http/errors.js";
 import { HTTP_BUCKETS, prometheusRenderer } from "../lib/http/prometheus.js";
@@ -75,6 +75,9 @@ const ApiService: ServiceSchema = {
     metrics: {
       handler(this: This, ctx: Context<unknown, Meta & { $responseType?: string }>) {
         if (ctx.meta.user?.role !== "admin") throw forbidden("Only an admin or the metrics token may read metrics");
+        if (!this.broker.isMetricsEnabled()) {
+          throw new Errors.MoleculerClientError("Metrics are switched off on this node (METRICS_ENABLED=false)", 404, "METRICS_DISABLED");
+        }
         ctx.meta.$responseType = "text/plain; version=0.0.4; charset=utf-8";
         return this.renderMetrics();
       },

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { QueryTypes, Sequelize } from "sequelize";
-import { startEmbedded, http, tempDir } from "../helpers/embedded.js";
+import { startEmbedded, http, register, tempDir } from "../helpers/embedded.js";
 
 describe("CORS", () => {
   it("answers preflight for configured origins only", async () => {
@@ -20,6 +20,21 @@ describe("CORS", () => {
       expect(ok.headers.get("access-control-allow-headers")?.toLowerCase()).toContain("authorization");
       const other = await preflight("https://evil.example");
       expect(other.headers.get("access-control-allow-origin")).toBeNull();
+    } finally {
+      await app.stop();
+    }
+  });
+});
+
+describe("METRICS_ENABLED=false", () => {
+  it("serves no metrics, and says why", async () => {
+    const app = await startEmbedded({ METRICS_ENABLED: "false" });
+    try {
+      const admin = await register(app.url, "admin");
+      expect((await http(app.url, "GET", "/api/songs", { token: admin.accessToken })).status).toBe(200);
+      const res = await http(app.url, "GET", "/metrics", { token: admin.accessToken });
+      expect(res.status).toBe(404);
+      expect(res.body.error.type).toBe("METRICS_DISABLED");
     } finally {
       await app.stop();
     }
