@@ -53,6 +53,7 @@ async function banner(node: TonearmNode, cfg: Config): Promise<void> {
   }
   if (node.url) {
     lines.push(`  open ${node.url}  (REST API under ${node.url}/api, health at ${node.url}/health)`);
+    lines.push(cfg.metricsEnabled ? `  Prometheus metrics at ${node.url}/metrics` : "  metrics off (METRICS_ENABLED=true serves /metrics)");
     const users = await node.broker.call<number, any>("users.count", {}).catch(() => -1);
     if (users === 0) {
       lines.push(

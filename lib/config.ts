@@ -37,7 +37,7 @@ export interface Config {
   loginRateLimit: number;
   /** Whether anyone may register when the database is new (the first user always may). */
   registrationOpen: boolean;
-  /** Prometheus metrics (Moleculer's and HTTP latency) collected and served at /metrics. */
+  /** Prometheus metrics (Moleculer's and HTTP latency) collected and served at /metrics; off by default. */
   metricsEnabled: boolean;
   /** Bearer token that may read /metrics besides an admin; empty: admins only. */
   metricsToken: string;
@@ -93,7 +93,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtl: int("REFRESH_TOKEN_TTL", 30 * 24 * 3600, env),
     loginRateLimit: int("LOGIN_RATE_LIMIT", 10, env),
     registrationOpen: bool("REGISTRATION_OPEN", true, env),
-    metricsEnabled: bool("METRICS_ENABLED", true, env),
+    // Off by default, as in Navidrome: collecting costs the hot paths a third of their
+    // throughput and most of their latency tail on a Pi (bench/RESULTS.md).
+    metricsEnabled: bool("METRICS_ENABLED", false, env),
     metricsToken: env.METRICS_TOKEN || "",
     searchCacheSize: int("SEARCH_CACHE_SIZE", 1000, env),
   };

@@ -12,7 +12,7 @@ let bob: { accessToken: string; refreshToken: string; user: { id: number; role: 
 const songIds: number[] = [];
 
 beforeAll(async () => {
-  app = await startEmbedded({ LOGIN_RATE_LIMIT: "5" });
+  app = await startEmbedded({ LOGIN_RATE_LIMIT: "5", METRICS_ENABLED: "true" });
   base = app.url;
   alice = await register(base, "alice");
   bob = await register(base, "bob");
