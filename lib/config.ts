@@ -7,6 +7,8 @@ export interface Config {
   dataDir: string;
   /** Folder scanned and watched for music. */
   libraryDir: string;
+  /** Scan the library folder when the node starts. */
+  scanOnStart: boolean;
   /** sqlite:<file> or postgres://… */
   databaseUrl: string;
   /** Moleculer transporter URL (nats://…); empty means one process, local transporter. */
@@ -73,6 +75,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   return {
     dataDir,
     libraryDir: path.resolve(env.LIBRARY_DIR || path.join(dataDir, "library")),
+    scanOnStart: bool("LIBRARY_SCAN_ON_START", true, env),
     databaseUrl: env.DATABASE_URL || `sqlite:${path.join(dataDir, "tonearm.sqlite")}`,
     transporter: env.TRANSPORTER || "",
     services: list(env.SERVICES),

@@ -1,11 +1,12 @@
 // Which services a node runs. Names are Moleculer service names; groups name the usual
 // cluster roles (DESIGN §4). `system` runs on every node: it reports the node itself.
-export const SERVICES = ["api", "users", "songs", "playlists", "system"] as const;
+export const SERVICES = ["api", "users", "songs", "playlists", "ingest", "system"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export const GROUPS: Record<string, ServiceName[]> = {
-  library: ["users", "songs", "playlists"],
-  core: ["api", "users", "songs", "playlists"],
+  // ingest reads the library folder and writes songs: it lives where the data does.
+  library: ["users", "songs", "playlists", "ingest"],
+  core: ["api", "users", "songs", "playlists", "ingest"],
   all: [...SERVICES],
 };
 
@@ -35,6 +36,7 @@ const LOADERS: Record<ServiceName, () => Promise<{ default: unknown }>> = {
   users: () => import("../services/users.service.js"),
   songs: () => import("../services/songs.service.js"),
   playlists: () => import("../services/playlists.service.js"),
+  ingest: () => import("../services/ingest.service.js"),
   system: () => import("../services/system.service.js"),
 };
 

@@ -239,6 +239,9 @@ const ApiService: ServiceSchema = {
           "DELETE playlists/:id": "playlists.deletePlaylist",
           "POST playlists/:id/move": "playlists.moveSong",
 
+          "POST library/scan": "ingest.scan",
+          "GET library/scan": "ingest.scanStatus",
+
           "GET users": "users.listUsers",
           "GET settings": "users.getSettings",
           "PUT settings": "users.updateSettings",

@@ -4,6 +4,7 @@ import { Umzug, SequelizeStorage } from "umzug";
 import type { QueryInterface, Sequelize } from "sequelize";
 import * as m0001 from "./migrations/0001-core.js";
 import * as m0002 from "./migrations/0002-search.js";
+import * as m0003 from "./migrations/0003-library-files.js";
 
 interface Migration {
   name: string;
@@ -11,7 +12,7 @@ interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [m0001, m0002];
+export const MIGRATIONS: Migration[] = [m0001, m0002, m0003];
 
 export function migrator(sequelize: Sequelize, migrations: Migration[] = MIGRATIONS) {
   return new Umzug({

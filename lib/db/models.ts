@@ -64,6 +64,7 @@ export function defineModels(sequelize: Sequelize): Models {
     media_path: DataTypes.STRING(1024),
     media_hash: DataTypes.STRING(64),
     media_size: DataTypes.BIGINT,
+    media_mtime_ms: DataTypes.BIGINT,
     media_format: DataTypes.STRING(32),
     cache_state: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "none" },
     date_added: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },

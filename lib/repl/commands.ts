@@ -74,6 +74,17 @@ export function replCommands(print: Print = (t) => console.log(t)): ReplCommand[
       },
     },
     {
+      command: "scan",
+      description: "Scan the library folder now and show what changed",
+      async action(broker) {
+        print("scanning the library folder…");
+        const s = await broker.call<Record<string, any>, any>("ingest.scan", { wait: true }, { timeout: 0 });
+        print(`${s.files} files: ${s.added} added, ${s.updated} updated, ${s.moved} moved, ${s.duplicates} duplicates, ` +
+          `${s.missing} missing, ${s.unchanged} unchanged, ${s.errors.length} errors`);
+        for (const e of s.errors.slice(0, 20)) print(`  ${e.path}: ${e.error}`);
+      },
+    },
+    {
       command: "users",
       description: "List accounts and their roles",
       async action(broker) {

@@ -3,6 +3,8 @@ import fs from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedded, http, register, tempDir } from "../helpers/embedded.js";
 import { runRepl } from "../helpers/repl.js";
+import { makeTone } from "../helpers/audio.js";
+import path from "node:path";
 
 let dir: string;
 
@@ -15,6 +17,7 @@ beforeAll(async () => {
     { title: "So What", artist: "Miles Davis", album: "Kind of Blue", durationMs: 562_000 },
   ]) await http(app.url, "POST", "/api/songs", { token: admin.accessToken, body: song });
   await app.stop();
+  makeTone(path.join(dir, "library", "Test Artist", "Scanned Album", "01 - From The Folder.mp3"));
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -22,10 +25,12 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe("tonearm repl", () => {
   it("lists, filters and searches songs, and shows the cluster", async () => {
     const { answers, exitCode } = await runRepl([
-      "songs", "songs --artist \"Miles Davis\"", "search beatels sun", "search zzyzx", "cluster",
-    ], { DATA_DIR: dir });
+      "songs", "songs --artist \"Miles Davis\"", "search beatels sun", "search zzyzx", "cluster", "scan", "search folder",
+    ], { DATA_DIR: dir, LIBRARY_SCAN_ON_START: "false" });
     expect(exitCode).toBe(0);
-    const [songs, filtered, search, none, cluster] = answers;
+    const [songs, filtered, search, none, cluster, scan, scanned] = answers;
+    expect(scan).toContain("1 files: 1 added, 0 updated, 0 moved, 0 duplicates, 0 missing, 0 unchanged, 0 errors");
+    expect(scanned).toMatch(/From The Folder\s+Test Artist\s+Scanned Album/);
     expect(songs).toMatch(/Here Comes the Sun\s+The Beatles\s+Abbey Road\s+3:05/);
     expect(songs).toMatch(/So What\s+Miles Davis\s+Kind of Blue\s+9:22/);
     expect(songs).toContain("2 song(s)");
@@ -33,6 +38,6 @@ describe("tonearm repl", () => {
     expect(filtered).not.toContain("Here Comes the Sun");
     expect(search).toMatch(/Here Comes the Sun ~/);
     expect(none).toContain('no songs match "zzyzx"');
-    expect(cluster).toMatch(/api,playlists,songs,system,users/);
+    expect(cluster).toMatch(/api,ingest,playlists,songs,system,users/);
   }, 60_000);
 });

@@ -22,9 +22,9 @@ describe("configuration", () => {
 
 describe("service selection", () => {
   it("expands groups and always adds the per-node system service", () => {
-    expect(resolveServices([])).toEqual(["api", "users", "songs", "playlists", "system"]);
+    expect(resolveServices([])).toEqual(["api", "users", "songs", "playlists", "ingest", "system"]);
     expect(resolveServices(["api"])).toEqual(["api", "system"]);
-    expect(resolveServices(["library"])).toEqual(["users", "songs", "playlists", "system"]);
+    expect(resolveServices(["library"])).toEqual(["users", "songs", "playlists", "ingest", "system"]);
   });
 
   it("names unknown services", () => {
