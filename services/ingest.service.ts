@@ -19,7 +19,7 @@ import type { Database } from "../lib/db/connection.js";
 import type { Models } from "../lib/db/models.js";
 import { requireAdmin, type Meta } from "../lib/auth/access.js";
 import { isAudioFile, planScan, tagsFromPath, type DiskFile, type KnownFile } from "../lib/ingest/reconcile.js";
-import { songDto } from "./songs.service.js";
+import { songDto, type SongDto } from "./songs.service.js";
 
 const LIBRARY = "library:";
 
@@ -54,19 +54,11 @@ type This = Service & {
   readFile(file: DiskFile): Promise<FileFacts>;
 };
 
-interface FileFacts {
+/** What a file says about its song: the tag fields of a song, its content hash and container. */
+type FileFacts = Pick<SongDto, "title" | "artist" | "album" | "albumArtist" | "trackNo" | "discNo" | "year" | "genre" | "durationMs"> & {
   hash: string;
-  title: string;
-  artist: string | null;
-  album: string | null;
-  albumArtist: string | null;
-  trackNo: number | null;
-  discNo: number | null;
-  year: number | null;
-  genre: string | null;
-  durationMs: number | null;
   format: string | null;
-}
+};
 
 function idle(): ScanStatus {
   return {
