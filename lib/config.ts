@@ -45,6 +45,16 @@ export interface Config {
   metricsToken: string;
   /** Search answers kept until the library changes; 0 turns the cache off. */
   searchCacheSize: number;
+  /** Watch the library folder and follow added, changed, moved and deleted files. */
+  libraryWatch: boolean;
+  /** Quiet time after the last change in the library folder before it is rescanned, in ms. */
+  libraryWatchDelay: number;
+  /** Largest audio file accepted from a URL, yt-dlp or an upload, in bytes. */
+  mediaMaxBytes: number;
+  /** Network timeout of a download (connect, first byte, each pause in the body), in ms. */
+  downloadTimeout: number;
+  /** The yt-dlp binary, for pages (YouTube, SoundCloud, Bandcamp …). */
+  ytDlpPath: string;
 }
 
 function int(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -101,6 +111,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     metricsEnabled: bool("METRICS_ENABLED", false, env),
     metricsToken: env.METRICS_TOKEN || "",
     searchCacheSize: int("SEARCH_CACHE_SIZE", 1000, env),
+    libraryWatch: bool("LIBRARY_WATCH", true, env),
+    libraryWatchDelay: int("LIBRARY_WATCH_DELAY", 1500, env),
+    mediaMaxBytes: int("MEDIA_MAX_BYTES", 1024 * 1024 * 1024, env),
+    downloadTimeout: int("DOWNLOAD_TIMEOUT", 30_000, env),
+    ytDlpPath: env.YTDLP_PATH || "yt-dlp",
   };
 }
 

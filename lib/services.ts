@@ -1,12 +1,15 @@
 // Which services a node runs. Names are Moleculer service names; groups name the usual
 // cluster roles (DESIGN §4). `system` runs on every node: it reports the node itself.
-export const SERVICES = ["api", "users", "songs", "playlists", "ingest", "system"] as const;
+export const SERVICES = ["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "probe", "system"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 export const GROUPS: Record<string, ServiceName[]> = {
-  // ingest reads the library folder and writes songs: it lives where the data does.
-  library: ["users", "songs", "playlists", "ingest"],
-  core: ["api", "users", "songs", "playlists", "ingest"],
+  // ingest reads the library folder and writes songs, media serves the audio files, pipeline
+  // keeps the stage states: they live where the data does.
+  library: ["users", "songs", "playlists", "ingest", "media", "pipeline"],
+  core: ["api", "users", "songs", "playlists", "ingest", "media", "pipeline"],
+  // Stateless stage workers: no database, no shared disk; audio arrives as a stream.
+  workers: ["probe"],
   all: [...SERVICES],
 };
 
@@ -36,7 +39,10 @@ const LOADERS: Record<ServiceName, () => Promise<{ default: unknown }>> = {
   users: () => import("../services/users.service.js"),
   songs: () => import("../services/songs.service.js"),
   playlists: () => import("../services/playlists.service.js"),
-  ingest: () => import("../services/ingest.service.js"),
+  ingest: () => import("../services/ingest/ingest.service.js"),
+  media: () => import("../services/media.service.js"),
+  pipeline: () => import("../services/pipeline/pipeline.service.js"),
+  probe: () => import("../services/probe.service.js"),
   system: () => import("../services/system.service.js"),
 };
 

@@ -11,6 +11,7 @@ import { HTTP_BUCKETS, prometheusRenderer } from "../lib/http/prometheus.js";
 import { unauthorized, forbidden } from "../lib/errors.js";
 import { SESSIONS_REVOKED, type AuthUser, type Meta, type SessionsRevoked } from "../lib/auth/access.js";
 import { TokenCache } from "../lib/auth/token-cache.js";
+import { LiveEvents } from "../lib/http/live-events.js";
 
 type Req = IncomingMessage & {
   $ctx?: Context<unknown, Meta>;
@@ -20,7 +21,7 @@ type Req = IncomingMessage & {
 };
 type Res = ServerResponse;
 type Endpoint = { local: boolean; state: boolean; node: { available: boolean }; action: { name: string } };
-type This = Service & { cfg: Config; server: import("node:http").Server; renderMetrics: () => string; tokens: TokenCache };
+type This = Service & { cfg: Config; server: import("node:http").Server; renderMetrics: () => string; tokens: TokenCache; live: LiveEvents };
 
 /** Actions reachable without an access token (they authenticate themselves or need none). */
 const PUBLIC_ACTIONS = new Set(["users.register", "users.login", "users.refresh", "users.logout", "api.health", "api.ready"]);
@@ -114,7 +115,12 @@ const ApiService: ServiceSchema = {
       const action = req.$action?.name ?? req.$alias?.action ?? "";
       const isPublic = PUBLIC_ACTIONS.has(action);
       const header = req.headers.authorization;
-      const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+      let match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+      // Browsers' EventSource cannot send headers: the live-events stream takes the token in the query.
+      if (!match && !header && req.$alias?.path === "events") {
+        const q = new URL(req.url ?? "/", "http://x").searchParams.get("access_token");
+        if (q) match = ["", q] as unknown as RegExpExecArray;
+      }
       if (!match) {
         if (isPublic) return null;
         throw unauthorized(header ? "The Authorization header must be 'Bearer <token>'" : "Authentication required: send 'Authorization: Bearer <access token>'");
@@ -140,11 +146,36 @@ const ApiService: ServiceSchema = {
     [SESSIONS_REVOKED](this: This, ctx: Context<SessionsRevoked>) {
       this.tokens.revoke(ctx.params);
     },
+    // Live progress for the clients of GET /api/events.
+    "pipeline.stage.completed"(this: This, ctx: Context) {
+      this.live.send("stage.completed", ctx.params);
+    },
+    "pipeline.stage.failed"(this: This, ctx: Context) {
+      this.live.send("stage.failed", ctx.params);
+    },
+    "pipeline.song.ready"(this: This, ctx: Context) {
+      this.live.send("song.ready", ctx.params);
+    },
+    "ingest.download.progress"(this: This, ctx: Context) {
+      this.live.send("download.progress", ctx.params);
+    },
+    "ingest.scan.progress"(this: This, ctx: Context) {
+      this.live.send("scan.progress", ctx.params);
+    },
+    "ingest.scanned"(this: This, ctx: Context) {
+      this.live.send("scan.finished", ctx.params);
+    },
+  },
+
+  stopped(this: Service) {
+    // Open event streams would hold the server's close() forever.
+    (this as This).live.closeAll();
   },
 
   created(this: Service) {
     const self = this as This;
     self.tokens = new TokenCache();
+    self.live = new LiveEvents();
     const cfg = (self.cfg = brokerConfig(this.broker));
     self.renderMetrics = prometheusRenderer(this.broker.metrics);
     const duration = this.broker.metrics.register({
@@ -206,7 +237,24 @@ const ApiService: ServiceSchema = {
     };
     // moleculer-web builds the routes of `settings.routes` before this hook runs; these depend
     // on the configuration, so they are added here.
+    const long = { ...common, callOptions: { timeout: 0 } };
     const routes = [
+      {
+        // Uploads stream through to the ingest service; the size limit is enforced while they do.
+        ...long,
+        path: "/api/songs/upload",
+        bodyParsers: { json: false, urlencoded: false },
+        busboyConfig: { limits: { files: 1, fileSize: cfg.mediaMaxBytes + 1, fields: 20 } },
+        aliases: { "POST /": "multipart:ingest.upload" },
+      },
+      {
+        ...long,
+        path: "/api/ingest",
+        aliases: {
+          "POST url": "ingest.url",
+          "POST path": "ingest.path",
+        },
+      },
       {
         ...common,
         path: "/",
@@ -238,6 +286,15 @@ const ApiService: ServiceSchema = {
           "PUT playlists/:id": "playlists.updatePlaylist",
           "DELETE playlists/:id": "playlists.deletePlaylist",
           "POST playlists/:id/move": "playlists.moveSong",
+
+          "GET pipeline/status": "pipeline.status",
+          "GET pipeline/failed": "pipeline.failed",
+          "GET pipeline/songs/:id": "pipeline.song",
+          "POST pipeline/songs/:id/retry": "pipeline.retry",
+          "POST pipeline/rerun": "pipeline.rerun",
+          "GET events": function (this: This, req: Req, res: Res) {
+            this.live.open(req, res, req.$ctx?.meta.user ?? null);
+          },
 
           "POST library/scan": "ingest.scan",
           "GET library/scan": "ingest.scanStatus",

@@ -5,6 +5,7 @@ import type { QueryInterface, Sequelize } from "sequelize";
 import * as m0001 from "./migrations/0001-core.js";
 import * as m0002 from "./migrations/0002-search.js";
 import * as m0003 from "./migrations/0003-library-files.js";
+import * as m0004 from "./migrations/0004-pipeline.js";
 
 interface Migration {
   name: string;
@@ -12,7 +13,7 @@ interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [m0001, m0002, m0003];
+export const MIGRATIONS: Migration[] = [m0001, m0002, m0003, m0004];
 
 export function migrator(sequelize: Sequelize, migrations: Migration[] = MIGRATIONS) {
   return new Umzug({

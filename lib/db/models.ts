@@ -13,6 +13,7 @@ export type Models = {
   SongSource: ModelStatic<Row>;
   Playlist: ModelStatic<Row>;
   PlaylistSong: ModelStatic<Row>;
+  PipelineStage: ModelStatic<Row>;
 };
 
 export function defineModels(sequelize: Sequelize): Models {
@@ -66,6 +67,13 @@ export function defineModels(sequelize: Sequelize): Models {
     media_size: DataTypes.BIGINT,
     media_mtime_ms: DataTypes.BIGINT,
     media_format: DataTypes.STRING(32),
+    media_codec: DataTypes.STRING(32),
+    media_sample_rate: DataTypes.INTEGER,
+    media_channels: DataTypes.INTEGER,
+    media_bit_rate: DataTypes.INTEGER,
+    media_error: DataTypes.TEXT,
+    artwork_path: DataTypes.STRING(1024),
+    isrc: DataTypes.STRING(16),
     cache_state: { type: DataTypes.STRING(16), allowNull: false, defaultValue: "none" },
     date_added: { type: DataTypes.DATE, allowNull: false, defaultValue: DataTypes.NOW },
   }, { ...common, tableName: "songs" });
@@ -95,8 +103,30 @@ export function defineModels(sequelize: Sequelize): Models {
     song_id: { type: DataTypes.INTEGER, allowNull: false },
   }, { tableName: "playlist_songs", timestamps: false, underscored: true });
 
+  // Times are epoch milliseconds; the orchestrator writes this table with plain SQL too.
+  const PipelineStage = sequelize.define<Row>("PipelineStage", {
+    id: { type: DataTypes.INTEGER, primaryKey: true, autoIncrement: true },
+    song_id: { type: DataTypes.INTEGER, allowNull: false },
+    stage: { type: DataTypes.STRING(32), allowNull: false },
+    state: { type: DataTypes.STRING(16), allowNull: false },
+    priority: { type: DataTypes.INTEGER, allowNull: false },
+    attempts: { type: DataTypes.INTEGER, allowNull: false },
+    version: DataTypes.INTEGER,
+    last_error: DataTypes.TEXT,
+    error_type: DataTypes.STRING(64),
+    node_id: DataTypes.STRING(128),
+    owner: DataTypes.STRING(128),
+    queued_at: DataTypes.BIGINT,
+    next_attempt_at: DataTypes.BIGINT,
+    lease_until: DataTypes.BIGINT,
+    started_at: DataTypes.BIGINT,
+    finished_at: DataTypes.BIGINT,
+    duration_ms: DataTypes.INTEGER,
+    updated_at: DataTypes.BIGINT,
+  }, { tableName: "pipeline_stages", timestamps: false, underscored: true });
+
   Song.hasMany(SongSource, { foreignKey: "song_id", as: "sources" });
   PlaylistSong.belongsTo(Song, { foreignKey: "song_id", as: "song" });
 
-  return { User, Session, Setting, Song, SongSource, Playlist, PlaylistSong };
+  return { User, Session, Setting, Song, SongSource, Playlist, PlaylistSong, PipelineStage };
 }

@@ -24,7 +24,7 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(lib, "not-audio.mp3"), "this is a text file, not an mp3\n".repeat(50));
   fs.writeFileSync(path.join(lib, "empty.mp3"), "");
   fs.writeFileSync(path.join(lib, "cover.jpg"), "jpeg bytes");
-  app = await startEmbedded({ LIBRARY_SCAN_ON_START: "false" }, dir);
+  app = await startEmbedded({ LIBRARY_SCAN_ON_START: "false", LIBRARY_WATCH: "false" }, dir);
   token = (await register(app.url, "admin")).accessToken;
 });
 

@@ -1,0 +1,69 @@
+// Server-sent events (text/event-stream) for live progress: the gateway forwards pipeline and
+// ingest events to every open stream. `?songId=` narrows a stream to one song. A comment line
+// every 15 s keeps proxies from closing an idle stream; slow readers are dropped rather than
+// buffered without bound.
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+interface Client {
+  res: ServerResponse;
+  songId: number | null;
+}
+
+const KEEPALIVE_MS = 15_000;
+/** A client whose unsent output grows past this is too slow to follow: it is disconnected. */
+const MAX_BUFFERED = 1024 * 1024;
+
+export class LiveEvents {
+  private readonly clients = new Set<Client>();
+  private timer: NodeJS.Timeout | null = null;
+  private seq = 0;
+
+  get size(): number {
+    return this.clients.size;
+  }
+
+  open(req: IncomingMessage, res: ServerResponse, user: unknown): void {
+    const q = new URL(req.url ?? "/", "http://x").searchParams;
+    const songId = q.get("songId") ? Number(q.get("songId")) : null;
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-cache, no-transform",
+      Connection: "keep-alive",
+      "X-Accel-Buffering": "no",
+    });
+    res.write(`retry: 3000\nevent: hello\ndata: ${JSON.stringify({ user: user ? (user as { username?: string }).username : null, songId })}\n\n`);
+    const client: Client = { res, songId: Number.isFinite(songId) ? songId : null };
+    this.clients.add(client);
+    const drop = () => this.clients.delete(client);
+    req.once("close", drop);
+    res.once("close", drop);
+    if (!this.timer) {
+      this.timer = setInterval(() => {
+        for (const c of this.clients) c.res.write(": keep-alive\n\n");
+      }, KEEPALIVE_MS);
+      this.timer.unref();
+    }
+  }
+
+  send(event: string, data: unknown): void {
+    if (!this.clients.size) return;
+    const songId = (data as { songId?: number } | null)?.songId;
+    const frame = `id: ${++this.seq}\nevent: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const c of this.clients) {
+      if (c.songId !== null && songId !== c.songId) continue;
+      if (c.res.writableLength > MAX_BUFFERED) {
+        c.res.destroy();
+        this.clients.delete(c);
+        continue;
+      }
+      c.res.write(frame);
+    }
+  }
+
+  closeAll(): void {
+    for (const c of this.clients) c.res.end();
+    this.clients.clear();
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+}

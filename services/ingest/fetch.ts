@@ -1,0 +1,142 @@
+// The "download" stage: brings the audio of a remote song (cache_state "remote": it came from a
+// URL, a page, or an imported playlist) into the media store. Direct audio URLs are streamed
+// with got (lib/ingest/download.ts); pages and search queries go through yt-dlp
+// (lib/ingest/ytdlp.ts). A song whose audio is already on disk skips the stage.
+// Safe to run twice: the file is assembled in staging and renamed into place only when complete
+// and checked, then the song row is switched to it; a second run finds the song local and skips.
+// If the content turns out to be a song the library already has, this song is merged into it
+// (sources, playlist entries and user data move over).
+import fs from "node:fs";
+import { Errors } from "moleculer";
+import type { Config } from "../../lib/config.js";
+import type { Database } from "../../lib/db/connection.js";
+import type { Models, Row } from "../../lib/db/models.js";
+import { notFound } from "../../lib/errors.js";
+import { downloadAudio, DownloadError } from "../../lib/ingest/download.js";
+import { needsYtDlp, ytDlpDownload, YtDlpMissingError } from "../../lib/ingest/ytdlp.js";
+import { mediaPathFor, putFile, stagingDir } from "../../lib/media/store.js";
+import { clean, readFileFacts, saveArtwork, tagFields, type FileFacts } from "./files.js";
+import { mergeSongs } from "./identity.js";
+
+export interface FetchEnv {
+  cfg: Config;
+  database: Database;
+  models: Models;
+  progress(songId: number, fraction: number | null, bytes: number): void;
+}
+
+/** What to fetch a remote song from: a URL (direct or a page) or a search for its name. */
+export function fetchTarget(song: Row, sources: Row[]): string | null {
+  const withUrl = sources.find((s) => s.url && /^https?:\/\//i.test(s.url));
+  if (withUrl) return withUrl.url;
+  const yt = sources.find((s) => s.source === "youtube");
+  if (yt) return `https://www.youtube.com/watch?v=${yt.source_id}`;
+  // An imported playlist entry with only a name: the best match of a search.
+  if (song.title) return `ytsearch1:${[song.artist, song.title].filter(Boolean).join(" - ")}`;
+  return null;
+}
+
+/** A stand-in title for a song known only by its URL, until its file or page names it. */
+export function titleFromUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    const last = decodeURIComponent(u.pathname.split("/").filter(Boolean).pop() ?? "");
+    const stem = last.replace(/\.[a-z0-9]{1,5}$/i, "").replace(/[_+]/g, " ").trim();
+    return (stem && !/^watch$/i.test(stem) ? stem : u.hostname + u.pathname).slice(0, 512);
+  } catch {
+    return url.slice(0, 512);
+  }
+}
+
+function asStageError(err: unknown): Error {
+  if (err instanceof YtDlpMissingError) return new Errors.MoleculerClientError(err.message, 422, "YTDLP_MISSING");
+  const e = err as Error & { code?: string; retryable?: boolean; status?: number };
+  if (err instanceof DownloadError || typeof e.retryable === "boolean") {
+    return e.retryable
+      ? new Errors.MoleculerRetryableError(e.message, 503, String(e.code ?? "DOWNLOAD_FAILED"))
+      : new Errors.MoleculerClientError(e.message, 422, String(e.code ?? "DOWNLOAD_FAILED"));
+  }
+  return e;
+}
+
+export async function downloadStage(env: FetchEnv, songId: number): Promise<{ status: "done" | "skipped"; mergedInto?: number }> {
+  const { Song, SongSource } = env.models;
+  const song = await Song.findByPk(songId);
+  if (!song) throw notFound("Song", songId);
+  if (song.cache_state !== "remote") return { status: "skipped" };
+  const sources = await SongSource.findAll({ where: { song_id: songId }, order: [["id", "ASC"]] });
+  const target = fetchTarget(song, sources);
+  if (!target) throw new Errors.MoleculerClientError(`Song ${songId} has no URL or name to download it by`, 422, "NO_SOURCE");
+
+  const dir = stagingDir(env.cfg);
+  await fs.promises.mkdir(dir, { recursive: true });
+  let staged: { path: string; sha256: string; ext: string; fileName: string | null; info?: Record<string, any> };
+  try {
+    if (needsYtDlp(target)) {
+      const r = await ytDlpDownload(target, dir, {
+        bin: env.cfg.ytDlpPath, maxBytes: env.cfg.mediaMaxBytes, timeoutMs: Math.max(10 * 60_000, env.cfg.downloadTimeout),
+        onProgress: (f) => env.progress(songId, f, 0),
+      });
+      staged = { path: r.path, sha256: r.sha256, ext: r.sniffed.ext, fileName: null, info: r.info as unknown as Record<string, any> };
+    } else {
+      const r = await downloadAudio(target, dir, {
+        maxBytes: env.cfg.mediaMaxBytes, timeoutMs: env.cfg.downloadTimeout, retries: 2,
+        onProgress: (got, total) => env.progress(songId, total ? got / total : null, got),
+      });
+      staged = { path: r.path, sha256: r.sha256, ext: r.sniffed.ext, fileName: r.fileName };
+    }
+  } catch (err) {
+    throw asStageError(err);
+  }
+
+  try {
+    let facts: FileFacts;
+    try {
+      facts = await readFileFacts(staged.path, staged.fileName ?? `${song.title}.${staged.ext}`, { hash: staged.sha256 });
+    } catch (err) {
+      throw new Errors.MoleculerClientError(`The downloaded file is not usable audio: ${(err as Error).message}`, 422, "BAD_AUDIO");
+    }
+    const twin = await Song.findOne({ where: { media_hash: facts.hash, cache_state: "local" } });
+    if (twin && twin.id !== songId) {
+      await mergeSongs(env, songId, twin.id);
+      return { status: "skipped", mergedInto: twin.id };
+    }
+    // Tags the file carries fill what the song does not know yet; a page's metadata (yt-dlp)
+    // is better than a file name, and names typed into a playlist beat both.
+    const info = staged.info ?? {};
+    const fromFile = tagFields(facts);
+    const fill: Record<string, unknown> = {};
+    const guessTitle = !song.title || song.title === titleFromUrl(target);
+    const pick = (col: string, ...vals: unknown[]) => {
+      if (song[col] != null && !(col === "title" && guessTitle)) return;
+      const v = vals.find((x) => x != null && x !== "");
+      if (v != null) fill[col] = v;
+    };
+    pick("title", clean(info.track) ?? clean(info.title), facts.title);
+    pick("artist", clean(info.artist) ?? clean(info.uploader), facts.artist);
+    pick("album", clean(info.album), facts.album);
+    pick("album_artist", fromFile.album_artist);
+    pick("track_no", fromFile.track_no);
+    pick("year", info.releaseYear, fromFile.year);
+    pick("genre", fromFile.genre);
+    pick("isrc", fromFile.isrc);
+    const ref = mediaPathFor(songId, staged.ext);
+    const size = (await fs.promises.stat(staged.path)).size;
+    const placed = await putFile(env.cfg, staged.path, ref);
+    try {
+      await Song.update({
+        ...fill,
+        duration_ms: facts.durationMs ?? info.durationMs ?? song.duration_ms,
+        media_path: ref, media_hash: facts.hash, media_size: size, media_format: facts.format, cache_state: "local",
+      }, { where: { id: songId } });
+    } catch (err) {
+      await fs.promises.rm(placed, { force: true });
+      throw err;
+    }
+    const art = await saveArtwork(env.cfg, songId, facts.picture).catch(() => null);
+    if (art) await Song.update({ artwork_path: art }, { where: { id: songId } });
+    return { status: "done" };
+  } finally {
+    await fs.promises.rm(staged.path, { force: true });
+  }
+}

@@ -1,0 +1,153 @@
+// What an audio file says about its song — tags via music-metadata (folder names or a fallback
+// title stand in for missing ones), ISRC, cover art, container, and a SHA-256 of the content for
+// identity — and how a finished file becomes a song: with the same content already in the
+// library the file's source joins that song (one song, two sources), otherwise a new song is
+// created and the file moved into the media store under the song's id.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { pipeline } from "node:stream/promises";
+import { parseFile, type IAudioMetadata } from "music-metadata";
+import type { Config } from "../../lib/config.js";
+import type { Database } from "../../lib/db/connection.js";
+import type { Models, Row } from "../../lib/db/models.js";
+import { tagsFromPath } from "../../lib/ingest/reconcile.js";
+import { artworkPathFor, mediaPathFor, putBytes, putFile } from "../../lib/media/store.js";
+import type { SongDto } from "../songs.service.js";
+
+export type FileFacts = Pick<SongDto, "title" | "artist" | "album" | "albumArtist" | "trackNo" | "discNo" | "year" | "genre" | "durationMs"> & {
+  hash: string;
+  format: string | null;
+  isrc: string | null;
+  picture: { data: Uint8Array; ext: string } | null;
+};
+
+export async function sha256File(file: string): Promise<string> {
+  const hash = crypto.createHash("sha256");
+  await pipeline(fs.createReadStream(file), hash);
+  return hash.digest("hex");
+}
+
+export const clean = (v: unknown, max = 512): string | null => (typeof v === "string" && v.trim() ? v.trim().slice(0, max) : null);
+
+const PICTURE_EXT: Record<string, string> = { "image/jpeg": "jpg", "image/jpg": "jpg", "image/png": "png", "image/webp": "webp", "image/gif": "gif" };
+
+/** The front cover if tagged as such, else the first picture; none above 20 MB. */
+function coverOf(meta: IAudioMetadata): FileFacts["picture"] {
+  const pics = meta.common.picture ?? [];
+  const pic = pics.find((p) => /front/i.test(p.type ?? "")) ?? pics[0];
+  if (!pic || !pic.data?.length || pic.data.length > 20 * 2 ** 20) return null;
+  const ext = PICTURE_EXT[(pic.format ?? "").toLowerCase()];
+  return ext ? { data: pic.data, ext } : null;
+}
+
+/**
+ * Reads a file's tags and content hash. `nameForGuess` is the path used to guess missing tags
+ * (`Artist/Album/07 - Title.ext`). Throws with a plain reason when the file is not usable audio.
+ */
+export async function readFileFacts(abs: string, nameForGuess: string, opts: { hash?: string; covers?: boolean } = {}): Promise<FileFacts> {
+  const st = await fs.promises.stat(abs);
+  if (st.size === 0) throw new Error("the file is empty");
+  const meta = await parseFile(abs, { skipCovers: opts.covers === false, duration: false });
+  if (!meta.format.container && !meta.format.codec) throw new Error("not a recognisable audio file");
+  if (!meta.format.duration && !meta.format.numberOfSamples && !meta.format.bitrate) {
+    throw new Error("no audio stream found (truncated or not audio)");
+  }
+  const c = meta.common;
+  const guess = tagsFromPath(nameForGuess);
+  const isrc = clean(c.isrc?.[0], 16)?.replace(/-/g, "").toUpperCase() ?? null;
+  return {
+    hash: opts.hash ?? (await sha256File(abs)),
+    title: clean(c.title) ?? guess.title,
+    artist: clean(c.artist) ?? clean(c.albumartist) ?? guess.artist,
+    album: clean(c.album) ?? guess.album,
+    albumArtist: clean(c.albumartist),
+    trackNo: c.track?.no ?? guess.trackNo,
+    discNo: c.disk?.no ?? null,
+    year: c.year ?? null,
+    genre: clean(c.genre?.[0], 255),
+    durationMs: meta.format.duration ? Math.round(meta.format.duration * 1000) : null,
+    format: clean(meta.format.container ?? meta.format.codec, 32),
+    isrc: isrc && /^[A-Z]{2}[A-Z0-9]{3}\d{7}$/.test(isrc) ? isrc : null,
+    picture: opts.covers === false ? null : coverOf(meta),
+  };
+}
+
+/** Song columns from a file's facts (tags only: where the file lives is the caller's business). */
+export function tagFields(f: FileFacts) {
+  return {
+    title: f.title, artist: f.artist, album: f.album, album_artist: f.albumArtist, track_no: f.trackNo,
+    disc_no: f.discNo, year: f.year, genre: f.genre, duration_ms: f.durationMs, media_format: f.format,
+    media_hash: f.hash, isrc: f.isrc,
+  };
+}
+
+/** Stores the cover art of a song (replacing any); returns the artwork reference or null. */
+export async function saveArtwork(cfg: Config, songId: number, picture: FileFacts["picture"]): Promise<string | null> {
+  if (!picture) return null;
+  const ref = artworkPathFor(songId, picture.ext);
+  await putBytes(cfg, picture.data, ref);
+  return ref;
+}
+
+export interface Source {
+  source: string;
+  sourceId: string;
+  url?: string | null;
+}
+
+export interface Added {
+  song: Row;
+  /** True when the content was already in the library: the source joined that song. */
+  duplicate: boolean;
+}
+
+/**
+ * Makes a song of a finished file in the staging folder (it is moved into the media store, or
+ * deleted when its content is already known). Safe against a crash at any point: the song row
+ * and the file move commit together, and a file left in staging is swept on the next start.
+ */
+export async function addStagedFile(
+  env: { cfg: Config; database: Database; models: Models },
+  staged: string, facts: FileFacts, ext: string, src: Source,
+): Promise<Added> {
+  const { Song, SongSource } = env.models;
+  let moved: string | null = null;
+  try {
+    const result = await env.database.writeTransaction(async (transaction): Promise<Added> => {
+      const known = await SongSource.findOne({ where: { source: src.source, source_id: src.sourceId }, transaction });
+      const twin = known
+        ? await Song.findByPk(known.song_id, { transaction })
+        : await Song.findOne({ where: { media_hash: facts.hash }, transaction });
+      if (twin) {
+        if (!known) await SongSource.create({ song_id: twin.id, source: src.source, source_id: src.sourceId, url: src.url ?? null }, { transaction });
+        return { song: twin, duplicate: true };
+      }
+      const song = await Song.create({ ...tagFields(facts), cache_state: "local", date_added: new Date() }, { transaction });
+      const ref = mediaPathFor(song.id, ext);
+      const size = (await fs.promises.stat(staged)).size;
+      await SongSource.create({ song_id: song.id, source: src.source, source_id: src.sourceId, url: src.url ?? null }, { transaction });
+      moved = await putFile(env.cfg, staged, ref);
+      await song.update({ media_path: ref, media_size: size }, { transaction });
+      return { song, duplicate: false };
+    });
+    if (!result.duplicate) {
+      const art = await saveArtwork(env.cfg, result.song.id, facts.picture).catch(() => null);
+      if (art) await result.song.update({ artwork_path: art });
+    }
+    return result;
+  } catch (err) {
+    // The row did not commit: the moved file belongs to nobody.
+    if (moved) await fs.promises.rm(moved, { force: true });
+    throw err;
+  } finally {
+    await fs.promises.rm(staged, { force: true });
+  }
+}
+
+/** The extension to store a file under, from what its bytes are (sniffed) or its name. */
+export function extFor(sniffedExt: string | null | undefined, name: string | null | undefined): string {
+  if (sniffedExt) return sniffedExt.replace(/^\./, "");
+  const ext = name ? path.extname(name).slice(1).toLowerCase() : "";
+  return /^[a-z0-9]{1,5}$/.test(ext) ? ext : "bin";
+}

@@ -1,0 +1,313 @@
+// ingest: brings music into the library, on the node that keeps the data.
+// - The library folder: scanned on start and on demand (scan.ts), then watched — added,
+//   changed, moved and deleted files are followed by a rescan of what changed.
+// - A URL (an audio file, or a page yt-dlp understands): a song is created at once as
+//   "remote" and the pipeline's download stage (fetch.ts, `ingest.download`) fetches it.
+// - An upload, or a file on this node's disk: checked and stored now (files.ts).
+// Every new song is announced with `song.created`; the pipeline orchestrator takes it from there.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Transform, type Readable } from "node:stream";
+import { pipeline as pipe } from "node:stream/promises";
+import { watch, type FSWatcher } from "chokidar";
+import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
+import { DbMixin } from "../../mixins/db.mixin.js";
+import { brokerConfig, type Config } from "../../lib/config.js";
+import type { Database } from "../../lib/db/connection.js";
+import type { Models } from "../../lib/db/models.js";
+import { requireAdmin, type Meta } from "../../lib/auth/access.js";
+import { validationError } from "../../lib/errors.js";
+import { NOT_RETRIED, created } from "../../lib/retry.js";
+import { isAudioFile } from "../../lib/ingest/reconcile.js";
+import { needsYtDlp } from "../../lib/ingest/ytdlp.js";
+import { sniffFile } from "../../lib/media/sniff.js";
+import { stagingDir, sweepStaging } from "../../lib/media/store.js";
+import { songDto } from "../songs.service.js";
+import { addStagedFile, extFor, readFileFacts, type Source } from "./files.js";
+import { downloadStage, titleFromUrl } from "./fetch.js";
+import { idleStatus, listFiles, runScan, type ScanStatus } from "./scan.js";
+
+type This = Service & {
+  cfg: Config;
+  database: Database;
+  models: Models;
+  status: ScanStatus;
+  scanning?: Promise<ScanStatus>;
+  rescan: boolean;
+  stopping: boolean;
+  unreadable: Map<string, { size: number; mtimeMs: number; error: string }>;
+  watcher?: FSWatcher;
+  watchTimer?: NodeJS.Timeout;
+  lastProgress: Map<number, number>;
+  startScan(): Promise<ScanStatus>;
+  addFile(staged: string, name: string, src: Source): Promise<{ song: ReturnType<typeof songDto>; duplicate: boolean }>;
+};
+
+/** Which source a URL is: its service and the id that service gives it. */
+export function sourceOfUrl(raw: string): Source {
+  const u = new URL(raw);
+  const host = u.hostname.replace(/^(www|m|music)\./, "");
+  if (host === "youtube.com" && u.searchParams.get("v")) return { source: "youtube", sourceId: u.searchParams.get("v")!, url: raw };
+  if (host === "youtu.be" && u.pathname.length > 1) return { source: "youtube", sourceId: u.pathname.slice(1).split("/")[0], url: raw };
+  if (host === "soundcloud.com") return { source: "soundcloud", sourceId: u.pathname.replace(/\/+$/, "").slice(1, 512), url: raw };
+  if (host.endsWith("bandcamp.com")) return { source: "bandcamp", sourceId: (host + u.pathname).slice(0, 512), url: raw };
+  return { source: "url", sourceId: raw.slice(0, 512), url: raw };
+}
+
+function checkUrl(raw: string): string {
+  let u: URL;
+  try {
+    u = new URL(raw.trim());
+  } catch {
+    throw validationError([{ field: "url", message: "Not a URL" }]);
+  }
+  if (u.protocol !== "http:" && u.protocol !== "https:") throw validationError([{ field: "url", message: "Only http and https URLs can be fetched" }]);
+  if (u.username || u.password) throw validationError([{ field: "url", message: "URLs with a user name or password are not accepted" }]);
+  u.hash = "";
+  return u.toString();
+}
+
+const IngestService: ServiceSchema = {
+  name: "ingest",
+  mixins: [DbMixin("Song")],
+
+  actions: {
+    /** Starts a scan of the library folder (or joins the one running); `wait` returns its result. */
+    scan: {
+      params: { wait: { type: "boolean", optional: true, convert: true } },
+      async handler(this: This, ctx: Context<{ wait?: boolean }, Meta & { $statusCode?: number }>) {
+        requireAdmin(ctx);
+        const run = this.startScan();
+        if (ctx.params.wait) return run;
+        ctx.meta.$statusCode = 202;
+        return this.status;
+      },
+    },
+
+    scanStatus: {
+      handler(this: This) {
+        return this.status;
+      },
+    },
+
+    /** The pipeline's download stage (fetch.ts). */
+    download: {
+      visibility: "public",
+      params: { songId: { type: "number", integer: true, positive: true } },
+      handler(this: This, ctx: Context<{ songId: number }>) {
+        return downloadStage({
+          cfg: this.cfg, database: this.database, models: this.models,
+          progress: (songId, fraction, bytes) => {
+            // At most a few progress events a second per song.
+            const now = Date.now();
+            if (now - (this.lastProgress.get(songId) ?? 0) < 250) return;
+            this.lastProgress.set(songId, now);
+            this.broker.broadcast("ingest.download.progress", { songId, fraction, bytes });
+          },
+        }, ctx.params.songId).finally(() => this.lastProgress.delete(ctx.params.songId));
+      },
+    },
+
+    /**
+     * Adds the song at a URL — an audio file, or a page (YouTube, SoundCloud, Bandcamp …) when
+     * yt-dlp is installed. The song exists at once (as "remote"); the pipeline downloads it.
+     * The same URL twice gives the same song.
+     */
+    url: {
+      retryPolicy: NOT_RETRIED,
+      params: {
+        url: { type: "string", min: 8, max: 2048 },
+        title: { type: "string", trim: true, min: 1, max: 512, optional: true },
+        artist: { type: "string", trim: true, min: 1, max: 512, optional: true },
+      },
+      async handler(this: This, ctx: Context<{ url: string; title?: string; artist?: string }, Meta>) {
+        const url = checkUrl(ctx.params.url);
+        const src = sourceOfUrl(url);
+        const { Song, SongSource } = this.models;
+        const outcome = await this.database.writeTransaction(async (transaction) => {
+          const known = await SongSource.findOne({ where: { source: src.source, source_id: src.sourceId }, transaction });
+          if (known) return { song: await Song.findByPk(known.song_id, { transaction }), existing: true };
+          const song = await Song.create({
+            title: ctx.params.title ?? titleFromUrl(url), artist: ctx.params.artist ?? null,
+            cache_state: "remote", date_added: new Date(),
+          }, { transaction });
+          await SongSource.create({ song_id: song.id, source: src.source, source_id: src.sourceId, url }, { transaction });
+          return { song, existing: false };
+        });
+        const dto = songDto(outcome.song!);
+        if (!outcome.existing) {
+          this.broker.emit("song.created", { song: dto });
+          created(ctx.meta, `/api/songs/${dto.id}`);
+        }
+        return { song: dto, existing: outcome.existing, via: needsYtDlp(url) ? "yt-dlp" : "http" };
+      },
+    },
+
+    /**
+     * An uploaded audio file (multipart, one file; moleculer-web streams it here). Stored only
+     * when complete, within MEDIA_MAX_BYTES, and recognisably audio.
+     */
+    upload: {
+      retryPolicy: NOT_RETRIED,
+      async handler(this: This, ctx: Context<Readable, Meta & { filename?: string; mimetype?: string; $statusCode?: number; $location?: string }>) {
+        const stream = ctx.params;
+        if (!stream || typeof (stream as Readable).pipe !== "function") {
+          throw validationError([{ field: "file", message: "Send the audio as multipart/form-data with one file field" }]);
+        }
+        const name = path.basename(ctx.meta.filename || "upload");
+        const dir = stagingDir(this.cfg);
+        await fs.promises.mkdir(dir, { recursive: true });
+        const staged = path.join(dir, `.upload-${crypto.randomUUID()}`);
+        const hash = crypto.createHash("sha256");
+        let bytes = 0;
+        const max = this.cfg.mediaMaxBytes;
+        const tooLarge = () => new Errors.MoleculerClientError(
+          `The file is larger than the ${max} bytes allowed (MEDIA_MAX_BYTES)`, 413, "PAYLOAD_TOO_LARGE", [{ field: "file", message: "too large" }]);
+        try {
+          await pipe(stream, new Transform({
+            transform(chunk: Buffer, _enc, cb) {
+              bytes += chunk.length;
+              if (bytes > max) return cb(tooLarge());
+              hash.update(chunk);
+              cb(null, chunk);
+            },
+          }), fs.createWriteStream(staged));
+        } catch (err) {
+          await fs.promises.rm(staged, { force: true });
+          const e = err as Error & { code?: number; type?: string };
+          if (e.code === 413 || /too large/i.test(e.message)) throw tooLarge();
+          throw new Errors.MoleculerClientError(`The upload did not arrive whole: ${e.message}`, 400, "UPLOAD_INCOMPLETE", [{ field: "file", message: e.message }]);
+        }
+        try {
+          const added = await this.addFile(staged, name, { source: "upload", sourceId: hash.digest("hex") });
+          if (!added.duplicate) created(ctx.meta, `/api/songs/${added.song.id}`);
+          return added;
+        } finally {
+          await fs.promises.rm(staged, { force: true });
+        }
+      },
+    },
+
+    /**
+     * Adds audio files from this node's disk (a file, or every audio file under a folder): they
+     * are copied into the media store. Files inside the library folder are left to the scan.
+     */
+    path: {
+      retryPolicy: NOT_RETRIED,
+      params: { path: { type: "string", min: 1, max: 4096 } },
+      async handler(this: This, ctx: Context<{ path: string }, Meta>) {
+        requireAdmin(ctx);
+        const abs = path.resolve(ctx.params.path);
+        const st = await fs.promises.stat(abs).catch(() => null);
+        if (!st) throw validationError([{ field: "path", message: `No such file or folder on node ${this.broker.nodeID}: ${abs}` }]);
+        const lib = path.resolve(this.cfg.libraryDir);
+        if (abs === lib || abs.startsWith(lib + path.sep)) {
+          return { scanned: true, scan: await this.startScan(), added: [], errors: [] };
+        }
+        const errors: ScanStatus["errors"] = [];
+        const files = st.isDirectory()
+          ? (await listFiles(abs, errors)).map((f) => path.join(abs, f.rel))
+          : [abs];
+        const added: Array<{ file: string; songId: number; duplicate: boolean }> = [];
+        for (const file of files) {
+          if (this.stopping) break;
+          const staged = path.join(stagingDir(this.cfg), `.copy-${crypto.randomUUID()}`);
+          try {
+            await fs.promises.mkdir(path.dirname(staged), { recursive: true });
+            await fs.promises.copyFile(file, staged);
+            const r = await this.addFile(staged, path.relative(st.isDirectory() ? abs : path.dirname(abs), file), { source: "file", sourceId: file.slice(-512) });
+            added.push({ file, songId: r.song.id, duplicate: r.duplicate });
+          } catch (err) {
+            errors.push({ path: file, error: (err as Error).message });
+          } finally {
+            await fs.promises.rm(staged, { force: true });
+          }
+        }
+        return { scanned: false, added, errors };
+      },
+    },
+  },
+
+  methods: {
+    /** One scan at a time; a request during a scan runs one more scan after it. */
+    startScan(this: This): Promise<ScanStatus> {
+      if (this.scanning) {
+        this.rescan = true;
+        return this.scanning;
+      }
+      const run = async (): Promise<ScanStatus> => {
+        let status: ScanStatus;
+        do {
+          this.rescan = false;
+          status = await runScan(this as unknown as Parameters<typeof runScan>[0]);
+        } while (this.rescan && !this.stopping);
+        return status;
+      };
+      this.scanning = run().finally(() => (this.scanning = undefined));
+      return this.scanning;
+    },
+
+    async addFile(this: This, staged: string, name: string, src: Source) {
+      const sniffed = await sniffFile(staged);
+      if (!sniffed) {
+        throw new Errors.MoleculerClientError(`"${name}" is not an audio file this server recognises`, 415, "UNSUPPORTED_MEDIA", [{ field: "file", message: "not audio" }]);
+      }
+      let facts;
+      try {
+        facts = await readFileFacts(staged, name);
+      } catch (err) {
+        throw new Errors.MoleculerClientError(`"${name}" cannot be read as audio: ${(err as Error).message}`, 422, "BAD_AUDIO", [{ field: "file", message: (err as Error).message }]);
+      }
+      const added = await addStagedFile(this, staged, facts, extFor(sniffed.ext, name), src);
+      const song = songDto(added.song);
+      if (!added.duplicate) this.broker.emit("song.created", { song });
+      return { song, duplicate: added.duplicate };
+    },
+  },
+
+  created(this: Service) {
+    const self = this as This;
+    self.cfg = brokerConfig(this.broker);
+    self.status = idleStatus();
+    self.stopping = false;
+    self.rescan = false;
+    self.unreadable = new Map();
+    self.lastProgress = new Map();
+  },
+
+  async started(this: Service) {
+    const self = this as This;
+    fs.mkdirSync(self.cfg.libraryDir, { recursive: true });
+    // Nothing is being assembled before this node starts: staging leftovers are from a crash.
+    await sweepStaging(self.cfg, 0);
+    // The first scan runs in the background: the node is up and serving meanwhile.
+    if (self.cfg.scanOnStart) void self.startScan();
+    if (self.cfg.libraryWatch) {
+      // Any change in the folder schedules a rescan once it has been quiet for a moment; the
+      // rescan reads only files whose size or time changed, and tells moves from deletions.
+      const schedule = () => {
+        if (self.watchTimer) clearTimeout(self.watchTimer);
+        self.watchTimer = setTimeout(() => void self.startScan(), self.cfg.libraryWatchDelay);
+      };
+      self.watcher = watch(self.cfg.libraryDir, {
+        ignoreInitial: true,
+        ignored: (p: string, stats?: fs.Stats) => path.basename(p).startsWith(".") || (!!stats?.isFile() && !isAudioFile(path.basename(p))),
+        awaitWriteFinish: { stabilityThreshold: Math.min(2000, self.cfg.libraryWatchDelay), pollInterval: 100 },
+      });
+      self.watcher.on("all", schedule);
+      self.watcher.on("error", (err) => this.logger.warn(`Watching ${self.cfg.libraryDir} failed: ${(err as Error).message}`));
+    }
+  },
+
+  async stopped(this: Service) {
+    const self = this as This;
+    // A scan stops between two files; what it did so far is kept, the next scan does the rest.
+    self.stopping = true;
+    if (self.watchTimer) clearTimeout(self.watchTimer);
+    await self.watcher?.close();
+    await self.scanning?.catch(() => undefined);
+  },
+};
+
+export default IngestService;

@@ -1,0 +1,265 @@
+// The pipeline's state: every (song, stage) row of `pipeline_stages`, read and written here
+// only. Every change of state is one statement guarded by the state it expects (a claim only
+// takes pending rows; a result only lands on the run that is still running with the same
+// attempt number), so a late answer from a run that was given up cannot overwrite a newer one.
+import { QueryTypes, type Transaction } from "sequelize";
+import type { Database } from "../../lib/db/connection.js";
+import type { StageDef } from "../../pipelines/stages.js";
+
+export type StageState = "pending" | "running" | "done" | "skipped" | "failed";
+export const STATES: StageState[] = ["pending", "running", "done", "skipped", "failed"];
+
+export interface StageRow {
+  id: number;
+  songId: number;
+  stage: string;
+  state: StageState;
+  priority: number;
+  attempts: number;
+  version: number | null;
+  lastError: string | null;
+  errorType: string | null;
+  nodeId: string | null;
+  queuedAt: number;
+  nextAttemptAt: number;
+  startedAt: number | null;
+  finishedAt: number | null;
+  durationMs: number | null;
+}
+
+const num = (v: unknown): number | null => (v == null ? null : Number(v));
+
+export function toStageRow(r: Record<string, unknown>): StageRow {
+  return {
+    id: Number(r.id), songId: Number(r.song_id), stage: String(r.stage), state: r.state as StageState,
+    priority: Number(r.priority), attempts: Number(r.attempts), version: num(r.version),
+    lastError: (r.last_error as string) ?? null, errorType: (r.error_type as string) ?? null,
+    nodeId: (r.node_id as string) ?? null, queuedAt: Number(r.queued_at), nextAttemptAt: Number(r.next_attempt_at),
+    startedAt: num(r.started_at), finishedAt: num(r.finished_at), durationMs: num(r.duration_ms),
+  };
+}
+
+/** Queue (or re-queue) one stage for some songs. `reset` also re-queues rows that exist. */
+const UPSERT = (reset: boolean) => `
+  INSERT INTO pipeline_stages (song_id, stage, state, priority, attempts, queued_at, next_attempt_at, updated_at)
+  VALUES (?, ?, 'pending', ?, 0, ?, 0, ?)
+  ON CONFLICT (song_id, stage) DO ${reset ? `UPDATE SET state = 'pending', priority = excluded.priority, attempts = 0,
+    last_error = NULL, error_type = NULL, queued_at = excluded.queued_at, next_attempt_at = 0, lease_until = NULL,
+    owner = NULL, updated_at = excluded.updated_at` : "NOTHING"}`;
+
+export class PipelineStore {
+  constructor(private readonly db: Database, private readonly stages: StageDef[]) {}
+
+  private async exec(sql: string, replacements: unknown[], transaction?: Transaction): Promise<number> {
+    // As a "bulk update", both dialects answer with the number of rows the statement changed.
+    const n = await this.db.sequelize.query(sql, { replacements, transaction, type: QueryTypes.BULKUPDATE });
+    return Number(n) || 0;
+  }
+
+  private rows(sql: string, replacements: unknown[], transaction?: Transaction) {
+    return this.db.sequelize.query<Record<string, unknown>>(sql, { replacements, transaction, type: QueryTypes.SELECT });
+  }
+
+  /** Puts songs at the start of the pipeline; with `reset`, songs already in it start again. */
+  async enqueue(songIds: number[], opts: { reset?: boolean; priority?: number; stage?: string } = {}): Promise<void> {
+    const stage = opts.stage ?? this.stages[0].name;
+    const now = Date.now();
+    await this.db.writeTransaction(async (transaction) => {
+      for (const id of songIds) await this.exec(UPSERT(!!opts.reset), [id, stage, opts.priority ?? 0, now, now], transaction);
+    });
+  }
+
+  /** Pending rows of a stage that are due, oldest first, new songs before background re-runs. */
+  async due(stage: string, limit: number, now = Date.now()): Promise<StageRow[]> {
+    const rows = await this.rows(
+      `SELECT * FROM pipeline_stages WHERE stage = ? AND state = 'pending' AND next_attempt_at <= ?
+       ORDER BY priority, next_attempt_at, id LIMIT ?`,
+      [stage, now, limit],
+    );
+    return rows.map(toStageRow);
+  }
+
+  /** Takes a pending row for a run on `nodeId`; false when someone else took it first. */
+  async claim(row: StageRow, nodeId: string, owner: string, leaseMs: number): Promise<boolean> {
+    const now = Date.now();
+    const changed = await this.db.writeTransaction((t) => this.exec(
+      `UPDATE pipeline_stages SET state = 'running', attempts = attempts + 1, node_id = ?, owner = ?, started_at = ?,
+         finished_at = NULL, duration_ms = NULL, lease_until = ?, updated_at = ?
+       WHERE id = ? AND state = 'pending' AND attempts = ?`,
+      [nodeId, owner, now, now + leaseMs, now, row.id, row.attempts], t,
+    ));
+    if (changed === 1) {
+      row.attempts += 1;
+      row.state = "running";
+      row.nodeId = nodeId;
+      row.startedAt = now;
+    }
+    return changed === 1;
+  }
+
+  /**
+   * Records a finished run and queues the next stage; false when the run had been given up
+   * (its lease expired and the row moved on), in which case nothing changes.
+   */
+  async complete(row: StageRow, status: "done" | "skipped", version: number, next: string | null): Promise<boolean> {
+    const now = Date.now();
+    return this.db.writeTransaction(async (t) => {
+      const changed = await this.exec(
+        `UPDATE pipeline_stages SET state = ?, version = ?, finished_at = ?, duration_ms = ?, last_error = NULL,
+           error_type = NULL, lease_until = NULL, owner = NULL, updated_at = ?
+         WHERE id = ? AND state = 'running' AND attempts = ?`,
+        [status, version, now, now - (row.startedAt ?? now), now, row.id, row.attempts], t,
+      );
+      if (changed !== 1) return false;
+      if (next) await this.exec(UPSERT(true), [row.songId, next, row.priority, now, now], t);
+      return true;
+    });
+  }
+
+  /** Records a failed run: back to pending after `retryInMs`, or failed for good when null. */
+  async fail(row: StageRow, error: { message: string; type: string }, retryInMs: number | null): Promise<boolean> {
+    const now = Date.now();
+    const message = error.message.slice(0, 2000);
+    return this.db.writeTransaction(async (t) => {
+      const changed = await this.exec(
+        retryInMs === null
+          ? `UPDATE pipeline_stages SET state = 'failed', last_error = ?, error_type = ?, finished_at = ?, duration_ms = ?,
+               lease_until = NULL, owner = NULL, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ?`
+          : `UPDATE pipeline_stages SET state = 'pending', last_error = ?, error_type = ?, next_attempt_at = ?,
+               lease_until = NULL, owner = NULL, updated_at = ? WHERE id = ? AND state = 'running' AND attempts = ?`,
+        retryInMs === null
+          ? [message, error.type, now, now - (row.startedAt ?? now), now, row.id, row.attempts]
+          : [message, error.type, now + retryInMs, now, row.id, row.attempts],
+        t,
+      );
+      return changed === 1;
+    });
+  }
+
+  /**
+   * Runs nobody is waiting for any more go back to pending: those whose lease ran out, and
+   * those owned by an orchestrator that is gone (this one before a restart included).
+   */
+  async recover(opts: { aliveOwners?: string[]; self?: string } = {}): Promise<number> {
+    const now = Date.now();
+    const params: unknown[] = [now, now];
+    let who = "";
+    if (opts.aliveOwners) {
+      const alive = opts.aliveOwners.filter((o) => o !== opts.self);
+      who = ` OR owner IS NULL OR ${alive.length ? `owner NOT IN (${alive.map(() => "?").join(", ")})` : "1 = 1"}` + (opts.self ? " OR owner = ?" : "");
+      params.push(...alive);
+      if (opts.self) params.push(opts.self);
+    }
+    return this.db.writeTransaction((t) => this.exec(
+      `UPDATE pipeline_stages SET state = 'pending', next_attempt_at = 0, lease_until = NULL, owner = NULL, updated_at = ?
+       WHERE state = 'running' AND (lease_until < ?${who})`,
+      params, t,
+    ));
+  }
+
+  /**
+   * Brings every song up to the current table: songs with audio (or a place to download it
+   * from) that never entered the pipeline, and songs that finished a stage whose next stage
+   * is new. Returns how many rows were queued.
+   */
+  async backfill(): Promise<number> {
+    const now = Date.now();
+    let queued = 0;
+    await this.db.writeTransaction(async (t) => {
+      queued += await this.exec(
+        `INSERT INTO pipeline_stages (song_id, stage, state, priority, attempts, queued_at, next_attempt_at, updated_at)
+         SELECT s.id, ?, 'pending', 1, 0, ?, 0, ? FROM songs s
+         WHERE (s.media_path IS NOT NULL OR s.cache_state = 'remote')
+           AND NOT EXISTS (SELECT 1 FROM pipeline_stages p WHERE p.song_id = s.id)`,
+        [this.stages[0].name, now, now], t,
+      );
+      for (const s of this.stages) {
+        if (!s.next) continue;
+        queued += await this.exec(
+          `INSERT INTO pipeline_stages (song_id, stage, state, priority, attempts, queued_at, next_attempt_at, updated_at)
+           SELECT p.song_id, ?, 'pending', 1, 0, ?, 0, ? FROM pipeline_stages p
+           WHERE p.stage = ? AND p.state IN ('done', 'skipped')
+             AND NOT EXISTS (SELECT 1 FROM pipeline_stages q WHERE q.song_id = p.song_id AND q.stage = ?)`,
+          [s.next, now, now, s.name, s.next], t,
+        );
+      }
+    });
+    return queued;
+  }
+
+  /**
+   * Re-queues up to `batch` finished rows of a stage as background work: those made by an
+   * older algorithm version (`olderThan`), or all of them (a rerun). Small batches keep the
+   * write lock short, so new songs keep flowing meanwhile.
+   */
+  async requeueBatch(stage: string, batch: number, opts: { olderThan?: number; before?: number } = {}): Promise<number> {
+    const now = Date.now();
+    const cond = opts.olderThan !== undefined
+      ? `state IN ('done', 'skipped') AND (version IS NULL OR version < ?)`
+      : `state IN ('done', 'skipped', 'failed') AND queued_at < ?`;
+    return this.db.writeTransaction((t) => this.exec(
+      `UPDATE pipeline_stages SET state = 'pending', priority = 1, attempts = 0, last_error = NULL, error_type = NULL,
+         queued_at = ?, next_attempt_at = 0, updated_at = ?
+       WHERE id IN (SELECT id FROM pipeline_stages WHERE stage = ? AND ${cond} ORDER BY id LIMIT ?)`,
+      [now, now, stage, opts.olderThan ?? opts.before ?? now, batch], t,
+    ));
+  }
+
+  /** Failed stages of a song back to pending, attempts reset. Returns how many. */
+  async retrySong(songId: number): Promise<number> {
+    const now = Date.now();
+    return this.db.writeTransaction((t) => this.exec(
+      `UPDATE pipeline_stages SET state = 'pending', attempts = 0, next_attempt_at = 0, queued_at = ?, updated_at = ?
+       WHERE song_id = ? AND state = 'failed'`,
+      [now, now, songId], t,
+    ));
+  }
+
+  async forSong(songId: number): Promise<StageRow[]> {
+    return (await this.rows(`SELECT * FROM pipeline_stages WHERE song_id = ?`, [songId])).map(toStageRow);
+  }
+
+  /** Count of rows per stage and state. */
+  async totals(): Promise<Array<{ stage: string; state: StageState; count: number }>> {
+    const rows = await this.rows(`SELECT stage, state, COUNT(*) AS n FROM pipeline_stages GROUP BY stage, state`, []);
+    return rows.map((r) => ({ stage: String(r.stage), state: r.state as StageState, count: Number(r.n) }));
+  }
+
+  /** Mean and 95th-percentile run time of recent finished runs per stage. */
+  async timings(stage: string, sample = 500): Promise<{ runs: number; meanMs: number | null; p95Ms: number | null }> {
+    const rows = await this.rows(
+      `SELECT duration_ms FROM pipeline_stages WHERE stage = ? AND state = 'done' AND duration_ms IS NOT NULL
+       ORDER BY finished_at DESC LIMIT ?`,
+      [stage, sample],
+    );
+    const d = rows.map((r) => Number(r.duration_ms)).sort((a, b) => a - b);
+    if (!d.length) return { runs: 0, meanMs: null, p95Ms: null };
+    return { runs: d.length, meanMs: Math.round(d.reduce((a, b) => a + b, 0) / d.length), p95Ms: d[Math.min(d.length - 1, Math.floor(d.length * 0.95))] };
+  }
+
+  /** Songs counted by where they are: ready (last stage finished), failed, in progress. */
+  async songTotals(last: string): Promise<{ songs: number; ready: number; failed: number; inProgress: number }> {
+    const [r] = await this.rows(
+      `SELECT COUNT(DISTINCT song_id) AS songs,
+         COUNT(DISTINCT CASE WHEN stage = ? AND state IN ('done', 'skipped') THEN song_id END) AS ready,
+         COUNT(DISTINCT CASE WHEN state = 'failed' THEN song_id END) AS failed
+       FROM pipeline_stages`,
+      [last],
+    );
+    const songs = Number(r?.songs ?? 0), ready = Number(r?.ready ?? 0), failed = Number(r?.failed ?? 0);
+    return { songs, ready, failed, inProgress: Math.max(0, songs - ready - failed) };
+  }
+
+  async failed(limit: number, offset: number): Promise<{ rows: Array<StageRow & { title: string | null; artist: string | null }>; total: number }> {
+    const rows = await this.rows(
+      `SELECT p.*, s.title, s.artist FROM pipeline_stages p JOIN songs s ON s.id = p.song_id
+       WHERE p.state = 'failed' ORDER BY p.finished_at DESC, p.id DESC LIMIT ? OFFSET ?`,
+      [limit, offset],
+    );
+    const [c] = await this.rows(`SELECT COUNT(*) AS n FROM pipeline_stages WHERE state = 'failed'`, []);
+    return {
+      rows: rows.map((r) => ({ ...toStageRow(r), title: (r.title as string) ?? null, artist: (r.artist as string) ?? null })),
+      total: Number(c?.n ?? 0),
+    };
+  }
+}
