@@ -249,6 +249,19 @@ const ApiService: ServiceSchema = {
       },
       {
         ...long,
+        path: "/api/playlists/import/file",
+        bodyParsers: { json: false, urlencoded: false },
+        busboyConfig: { limits: { files: 1, fileSize: 10 * 1024 * 1024 + 1, fields: 10 } },
+        aliases: { "POST /": "multipart:ingest.importPlaylistFile" },
+      },
+      {
+        ...long,
+        bodyParsers: { json: { limit: "11mb", strict: false } },
+        path: "/api/playlists/import",
+        aliases: { "POST /": "ingest.importPlaylist" },
+      },
+      {
+        ...long,
         path: "/api/ingest",
         aliases: {
           "POST url": "ingest.url",
@@ -286,6 +299,7 @@ const ApiService: ServiceSchema = {
           "PUT playlists/:id": "playlists.updatePlaylist",
           "DELETE playlists/:id": "playlists.deletePlaylist",
           "POST playlists/:id/move": "playlists.moveSong",
+          "POST playlists/:id/copy": "playlists.copyPlaylist",
 
           "GET pipeline/status": "pipeline.status",
           "GET pipeline/failed": "pipeline.failed",

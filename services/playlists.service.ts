@@ -120,6 +120,30 @@ const PlaylistsService: ServiceSchema = {
       },
     },
 
+    /** A copy the caller owns and may edit: how users change an imported (immutable) original. */
+    copyPlaylist: {
+      retryPolicy: NOT_RETRIED,
+      params: {
+        id: { type: "number", integer: true, positive: true, convert: true },
+        name: { type: "string", trim: true, min: 1, max: 255, optional: true },
+      },
+      async handler(this: This, ctx: Context<{ id: number; name?: string }, Meta>) {
+        const me = requireUser(ctx);
+        const original = await this.visible(ctx.params.id, me);
+        const copy = await this.database.writeTransaction(async (t) => {
+          const items = await this.models.PlaylistSong.findAll({ where: { playlist_id: original.id }, order: [["position", "ASC"]], transaction: t });
+          const p = await this.models.Playlist.create({
+            owner_id: me.id, name: ctx.params.name ?? original.name, description: original.description ?? null,
+            public: false, immutable: false, original_id: original.id, source: original.source ?? null,
+          }, { transaction: t });
+          if (items.length) await this.setSongs(p.id, items.map((i) => i.song_id as number), t);
+          return p;
+        });
+        created(ctx.meta, `/api/playlists/${copy.id}`);
+        return this.dto(copy, true);
+      },
+    },
+
     deletePlaylist: {
       params: { id: { type: "number", integer: true, positive: true, convert: true } },
       async handler(this: This, ctx: Context<{ id: number }, Meta>) {

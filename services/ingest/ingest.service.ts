@@ -27,6 +27,20 @@ import { songDto } from "../songs.service.js";
 import { addStagedFile, extFor, readFileFacts, type Source } from "./files.js";
 import { downloadStage, titleFromUrl } from "./fetch.js";
 import { idleStatus, listFiles, runScan, type ScanStatus } from "./scan.js";
+import { importPlaylist } from "./playlist-import.js";
+import { PlaylistParseError } from "../../lib/ingest/playlists/parse.js";
+
+/** Largest playlist file accepted (a 20,000-entry CSV export is about 5 MB). */
+const PLAYLIST_MAX_BYTES = 10 * 1024 * 1024;
+
+interface ImportParams {
+  content: string;
+  fileName?: string | null;
+  format?: "m3u" | "xspf" | "spotify-csv" | "spotify-json";
+  name?: string;
+  download?: boolean;
+  ownerId?: number;
+}
 
 type This = Service & {
   cfg: Config;
@@ -42,6 +56,7 @@ type This = Service & {
   lastProgress: Map<number, number>;
   startScan(): Promise<ScanStatus>;
   addFile(staged: string, name: string, src: Source): Promise<{ song: ReturnType<typeof songDto>; duplicate: boolean }>;
+  importText(ctx: Context<unknown, Meta>, p: ImportParams): Promise<unknown>;
 };
 
 /** Which source a URL is: its service and the id that service gives it. */
@@ -190,6 +205,50 @@ const IngestService: ServiceSchema = {
     },
 
     /**
+     * Imports a playlist file's text (M3U/M3U8, XSPF, Spotify CSV/JSON) as an immutable
+     * original: entries matched to library songs, the rest queued for download.
+     */
+    importPlaylist: {
+      retryPolicy: NOT_RETRIED,
+      params: {
+        content: { type: "string", min: 1, max: PLAYLIST_MAX_BYTES },
+        fileName: { type: "string", max: 255, optional: true },
+        format: { type: "enum", values: ["m3u", "xspf", "spotify-csv", "spotify-json"], optional: true },
+        name: { type: "string", trim: true, min: 1, max: 255, optional: true },
+        download: { type: "boolean", optional: true, convert: true },
+        ownerId: { type: "number", integer: true, positive: true, optional: true },
+      },
+      handler(this: This, ctx: Context<ImportParams, Meta>) {
+        return this.importText(ctx, ctx.params);
+      },
+    },
+
+    /** The same, with the playlist file uploaded as multipart (fields: name, format, download). */
+    importPlaylistFile: {
+      retryPolicy: NOT_RETRIED,
+      async handler(this: This, ctx: Context<Readable, Meta & { filename?: string; $multipart?: Record<string, string> }>) {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of ctx.params as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > PLAYLIST_MAX_BYTES) {
+            throw new Errors.MoleculerClientError(`A playlist file may be at most ${PLAYLIST_MAX_BYTES} bytes`, 413, "PAYLOAD_TOO_LARGE", [{ field: "file", message: "too large" }]);
+          }
+          chunks.push(chunk);
+        }
+        const f = ctx.meta.$multipart ?? {};
+        const format = f.format as ImportParams["format"];
+        if (format && !["m3u", "xspf", "spotify-csv", "spotify-json"].includes(format)) {
+          throw validationError([{ field: "format", message: "One of m3u, xspf, spotify-csv, spotify-json" }]);
+        }
+        return this.importText(ctx, {
+          content: Buffer.concat(chunks).toString("utf8"), fileName: ctx.meta.filename, format,
+          name: f.name || undefined, download: f.download === undefined ? true : !/^(0|false|no|off)$/i.test(f.download),
+        });
+      },
+    },
+
+    /**
      * Adds audio files from this node's disk (a file, or every audio file under a folder): they
      * are copied into the media store. Files inside the library folder are left to the scan.
      */
@@ -230,6 +289,26 @@ const IngestService: ServiceSchema = {
   },
 
   methods: {
+    async importText(this: This, ctx: Context<unknown, Meta & { $statusCode?: number; $location?: string }>, p: ImportParams) {
+      const ownerId = ctx.meta.user?.id ?? p.ownerId;
+      if (!ownerId) throw validationError([{ field: "ownerId", message: "Who owns the imported playlist (internal calls without a user must say)" }]);
+      let out;
+      try {
+        out = await importPlaylist(
+          { database: this.database, models: this.models, searchCacheSize: this.cfg.searchCacheSize, sourceOfUrl },
+          { content: p.content, fileName: p.fileName ?? null, format: p.format, name: p.name, ownerId, download: p.download !== false },
+        );
+      } catch (err) {
+        if (err instanceof PlaylistParseError) {
+          throw validationError([{ field: "content", message: err.message }], `This is not a playlist Tonearm can read: ${err.message}`);
+        }
+        throw err;
+      }
+      for (const song of out.created) this.broker.emit("song.created", { song });
+      created(ctx.meta, `/api/playlists/${out.result.playlist.id}`);
+      return out.result;
+    },
+
     /** One scan at a time; a request during a scan runs one more scan after it. */
     startScan(this: This): Promise<ScanStatus> {
       if (this.scanning) {

@@ -31,7 +31,7 @@ export function readSse(url: string) {
   const received: SseEvent[] = [];
   const waiters: Array<{ match: (e: SseEvent) => boolean; resolve: (e: SseEvent) => void }> = [];
   const abort = new AbortController();
-  let markReady: () => void;
+  let markReady: () => void = () => undefined;
   const ready = new Promise<void>((r) => (markReady = r));
   void (async () => {
     const res = await fetch(url, { signal: abort.signal });

@@ -189,17 +189,17 @@ describe("pipeline", () => {
     const bytes = fs.readFileSync(path.join(dir, "up.mp3"));
     const res = await upload("up.mp3", bytes);
     expect(res.status).toBe(201);
-    const body = await res.json();
+    const body = (await res.json()) as any;
     expect(body).toMatchObject({ duplicate: false, song: { title: "Uploaded", artist: "Me", cacheState: "local" } });
     expect((await settled(body.song.id)).state).toBe("ready");
 
     const again = await upload("copy.mp3", bytes);
     expect(again.status).toBe(200);
-    expect(await again.json()).toMatchObject({ duplicate: true, song: { id: body.song.id } });
+    expect((await again.json()) as any).toMatchObject({ duplicate: true, song: { id: body.song.id } });
 
     const text = await upload("notes.mp3", Buffer.from("just some text\n".repeat(40)), "text/plain");
     expect(text.status).toBe(415);
-    expect((await text.json()).error.fields[0].field).toBe("file");
+    expect(((await text.json()) as any).error.fields[0].field).toBe("file");
 
     const big = await upload("big.mp3", Buffer.concat([bytes, Buffer.alloc(2_100_000)]));
     expect(big.status).toBe(413);
