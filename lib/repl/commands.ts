@@ -3,6 +3,7 @@
 // their commands (pipeline status, ingest …) to REPL_COMMANDS the same way.
 import type { ServiceBroker } from "moleculer";
 import type { SongDto } from "../../services/songs.service.js";
+import { pipelineCommands } from "./pipeline-commands.js";
 
 export interface ReplCommand {
   command: string;
@@ -21,8 +22,8 @@ function duration(ms: number | null): string {
 }
 
 /** A plain-text table: one header row, columns padded to their widest cell. */
-export function textTable(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.min(40, Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length))));
+export function textTable(header: string[], rows: string[][], maxWidth = 40): string {
+  const widths = header.map((h, i) => Math.min(maxWidth, Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length))));
   const cell = (v: string, i: number) => (v.length > widths[i] ? v.slice(0, widths[i] - 1) + "…" : v.padEnd(widths[i]));
   const line = (r: string[]) => r.map(cell).join("  ").trimEnd();
   return [line(header), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
@@ -103,8 +104,10 @@ export function replCommands(print: Print = (t) => console.log(t)): ReplCommand[
             String(n.nodeID), n.available ? "yes" : "no", (n.services ?? []).join(","),
             n.rssBytes ? (n.rssBytes / 2 ** 20).toFixed(0) : "", n.loadAverage ? n.loadAverage[0].toFixed(2) : "",
           ]),
+          100,
         ));
       },
     },
+    ...pipelineCommands(print),
   ] as ReplCommand[];
 }

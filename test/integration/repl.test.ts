@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedded, http, register, tempDir } from "../helpers/embedded.js";
 import { runRepl } from "../helpers/repl.js";
 import { makeTone } from "../helpers/audio.js";
+import { truncate } from "../helpers/pipeline.js";
 import path from "node:path";
 
 let dir: string;
@@ -38,6 +39,27 @@ describe("tonearm repl", () => {
     expect(filtered).not.toContain("Here Comes the Sun");
     expect(search).toMatch(/Here Comes the Sun ~/);
     expect(none).toContain('no songs match "zzyzx"');
-    expect(cluster).toMatch(/api,ingest,playlists,songs,system,users/);
+    expect(cluster).toMatch(/api,ingest,media,pipeline,playlists,probe,songs,system,users/);
   }, 60_000);
+
+  it("adds files from a path, follows them through the pipeline, and shows status and failures", async () => {
+    const outside = path.join(dir, "to-import");
+    makeTone(path.join(outside, "Imported Artist - Good.ogg"), { seconds: 2, frequency: 777, tags: { title: "Imported Good", artist: "Imported Artist" } });
+    makeTone(path.join(dir, "whole.mp3"), { seconds: 8, frequency: 880, tags: { title: "Imported Cut" } });
+    truncate(path.join(dir, "whole.mp3"), path.join(outside, "cut.mp3"), 0.5);
+    const { answers, exitCode } = await runRepl(
+      [`ingest ${outside}`, "pipeline status", "pipeline failed", "pipeline retry 999999", "pipeline rerun nope"],
+      { DATA_DIR: dir, LIBRARY_SCAN_ON_START: "false" }, 40_000,
+    );
+    expect(exitCode).toBe(0);
+    const [ingest, status, failed, retry, rerun] = answers;
+    expect(ingest).toContain("2 file(s) added (0 already in the library), 0 error(s)");
+    expect(ingest).toMatch(/Imported Good: probe done/);
+    expect(ingest).toMatch(/Imported Cut: probe failed — truncated/);
+    expect(ingest).toContain("1 ready, 1 failed");
+    expect(status).toMatch(/probe v1\s+0\s+0\s+\d+\s+0\s+1\s/);
+    expect(failed).toMatch(/Imported Cut\s+probe\s+1\s+truncated/);
+    expect(retry).toMatch(/Song 999999 not found/);
+    expect(rerun).toMatch(/Unknown stage "nope"/);
+  }, 90_000);
 });
