@@ -1,0 +1,65 @@
+// The library folder is watched: files added, renamed, retagged and deleted while Tonearm runs
+// are followed without a manual scan — a renamed file keeps its song, a retagged one updates it
+// (and its audio goes through the pipeline again), a deleted one leaves its song marked missing.
+import fs from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startEmbedded, http, register, tempDir, type Embedded } from "../helpers/embedded.js";
+import { makeTone } from "../helpers/audio.js";
+import { waitFor } from "../helpers/pipeline.js";
+
+let dir: string;
+let lib: string;
+let app: Embedded;
+let token: string;
+
+const song = async (id: number) => (await http(app.url, "GET", `/api/songs/${id}`, { token })).body;
+const byTitle = async (title: string) =>
+  ((await http(app.url, "GET", "/api/songs?pageSize=100", { token })).body.rows as any[]).find((s) => s.title === title);
+const pipeline = async (id: number) => (await http(app.url, "GET", `/api/pipeline/songs/${id}`, { token })).body;
+
+beforeAll(async () => {
+  dir = tempDir();
+  lib = path.join(dir, "library");
+  fs.mkdirSync(lib, { recursive: true });
+  app = await startEmbedded({ LIBRARY_WATCH_DELAY: "300" }, dir);
+  token = (await register(app.url, "admin")).accessToken;
+});
+
+afterAll(async () => {
+  await app?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+describe("library watcher", () => {
+  it("follows adds, renames, retags and deletions", async () => {
+    // Written elsewhere and moved in, as a download manager or a file copy would.
+    makeTone(path.join(dir, "tmp", "first.mp3"), { seconds: 2, tags: { title: "Watched Song", artist: "Watcher" } });
+    fs.mkdirSync(path.join(lib, "Watcher"), { recursive: true });
+    fs.renameSync(path.join(dir, "tmp", "first.mp3"), path.join(lib, "Watcher", "first.mp3"));
+    await waitFor(() => byTitle("Watched Song"), 15_000, "the added file");
+    const { id } = await byTitle("Watched Song");
+    await waitFor(async () => (await pipeline(id)).state === "ready", 15_000, "the new song's pipeline");
+    const firstProbe = (await pipeline(id)).stages[1].finishedAt;
+
+    fs.mkdirSync(path.join(lib, "Moved"), { recursive: true });
+    fs.renameSync(path.join(lib, "Watcher", "first.mp3"), path.join(lib, "Moved", "renamed.mp3"));
+    await waitFor(async () => (await song(id)).sources?.[0]?.sourceId === "Moved/renamed.mp3", 15_000, "the rename");
+    expect(await song(id)).toMatchObject({ id, title: "Watched Song", cacheState: "local" });
+
+    makeTone(path.join(dir, "tmp", "retagged.mp3"), { seconds: 3, tags: { title: "Retitled Song", artist: "Watcher" } });
+    fs.renameSync(path.join(dir, "tmp", "retagged.mp3"), path.join(lib, "Moved", "renamed.mp3"));
+    await waitFor(async () => (await song(id)).title === "Retitled Song", 15_000, "the retag");
+    expect((await http(app.url, "GET", "/api/songs?pageSize=100", { token })).body.total).toBe(1);
+    // New audio: the pipeline runs again for it.
+    await waitFor(async () => {
+      const p = await pipeline(id);
+      return p.state === "ready" && p.stages[1].finishedAt !== firstProbe;
+    }, 15_000, "the pipeline to run again");
+    expect((await song(id)).durationMs).toBeGreaterThan(2900);
+
+    fs.rmSync(path.join(lib, "Moved", "renamed.mp3"));
+    await waitFor(async () => (await song(id)).cacheState === "missing", 15_000, "the deletion");
+    expect((await song(id)).title).toBe("Retitled Song");
+  }, 90_000);
+});
