@@ -23,10 +23,10 @@ COPY services ./services
 COPY pipelines ./pipelines
 RUN npm run build && npm prune --omit=dev
 
-# --- runtime: Node, ffmpeg, the compiled code and production dependencies ---
+# --- runtime: Node, ffmpeg, yt-dlp, the compiled code and production dependencies ---
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg \
+ && apt-get install -y --no-install-recommends ffmpeg yt-dlp \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     DATA_DIR=/data \

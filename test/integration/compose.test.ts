@@ -98,7 +98,8 @@ describe(COMPOSE_FILE, () => {
     // A fixed NODE_ID would make the replicas collide; without one each is named hostname-pid.
     expect(worker.environment.NODE_ID).toBeUndefined();
     expect(worker.ports).toBeUndefined();
-    expect(resolveServices(loadConfig(worker.environment).services)).toEqual(["system"]);
+    expect(resolveServices(loadConfig(worker.environment).services)).toEqual(["probe", "system"]);
+    expect(worker.volumes).toBeUndefined();
   });
 
   it.runIf(hasDockerCompose())("is valid for docker compose", () => {

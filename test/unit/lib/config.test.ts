@@ -22,9 +22,11 @@ describe("configuration", () => {
 
 describe("service selection", () => {
   it("expands groups and always adds the per-node system service", () => {
-    expect(resolveServices([])).toEqual(["api", "users", "songs", "playlists", "ingest", "system"]);
+    expect(resolveServices([])).toEqual(["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "probe", "system"]);
     expect(resolveServices(["api"])).toEqual(["api", "system"]);
-    expect(resolveServices(["library"])).toEqual(["users", "songs", "playlists", "ingest", "system"]);
+    expect(resolveServices(["library"])).toEqual(["users", "songs", "playlists", "ingest", "media", "pipeline", "system"]);
+    // Stage workers carry no data services: a worker Pi needs no database and no music.
+    expect(resolveServices(["workers"])).toEqual(["probe", "system"]);
   });
 
   it("names unknown services", () => {
