@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedded, http as call, register, tempDir, type Embedded } from "../helpers/embedded.js";
 import { makeTone } from "../helpers/audio.js";
 import { waitFor, truncate, readSse } from "../helpers/pipeline.js";
+import { fakeYtDlp } from "../helpers/fake-ytdlp.js";
 
 let dir: string;
 let lib: string;
@@ -58,7 +59,15 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  app = await startEmbedded({ LIBRARY_WATCH_DELAY: "300", MEDIA_MAX_BYTES: "2000000" }, dir);
+  // yt-dlp stands in for YouTube: it "downloads" an ogg and reports the page's metadata.
+  makeTone(path.join(dir, "yt.ogg"), { seconds: 2, frequency: 1200 });
+  const ytdlp = fakeYtDlp(dir, "yt-dlp", {
+    audio: path.join(dir, "yt.ogg"), ext: "ogg",
+    info: { id: "dQw4w9WgXcQ", title: "Official Video (HD)", track: "Never Gonna Give You Up", artist: "Rick Astley",
+      album: "Whenever You Need Somebody", release_year: 1987, duration: 2, extractor: "youtube",
+      uploader: "Rick Astley - Topic", webpage_url: "https://www.youtube.com/watch?v=dQw4w9WgXcQ" },
+  });
+  app = await startEmbedded({ LIBRARY_WATCH_DELAY: "300", MEDIA_MAX_BYTES: "2000000", YTDLP_PATH: ytdlp }, dir);
   admin = (await register(app.url, "admin")).accessToken;
   user = (await register(app.url, "listener")).accessToken;
 });
@@ -177,6 +186,20 @@ describe("pipeline", () => {
     // Nothing half-downloaded is left behind.
     const staging = path.join(dir, "media", ".incoming");
     expect(fs.existsSync(staging) ? fs.readdirSync(staging) : []).toEqual([]);
+  });
+
+  it("fetches a YouTube page's audio through yt-dlp, with the page's metadata", async () => {
+    const url = "https://www.youtube.com/watch?v=dQw4w9WgXcQ&t=10";
+    const res = await call(app.url, "POST", "/api/ingest/url", { token: user, body: { url } });
+    expect(res.status).toBe(201);
+    expect(res.body.via).toBe("yt-dlp");
+    expect((await settled(res.body.song.id)).state).toBe("ready");
+    const song = (await call(app.url, "GET", `/api/songs/${res.body.song.id}`, { token: user })).body;
+    expect(song).toMatchObject({ title: "Never Gonna Give You Up", artist: "Rick Astley", album: "Whenever You Need Somebody", year: 1987, cacheState: "local" });
+    expect(song.sources).toEqual([expect.objectContaining({ source: "youtube", sourceId: "dQw4w9WgXcQ" })]);
+    // The same video by its short link is the same song.
+    const short = await call(app.url, "POST", "/api/ingest/url", { token: user, body: { url: "https://youtu.be/dQw4w9WgXcQ" } });
+    expect(short.body).toMatchObject({ existing: true, song: { id: res.body.song.id } });
   });
 
   it("accepts an upload of audio; refuses text, oversized files and requests without a file", async () => {

@@ -1,0 +1,237 @@
+// The audio set bench/pipeline runs through the pipeline: song-length files in the formats a
+// real library holds, with a signal that is not silence — a three-note chord with a tremolo, a
+// kick drum at a tempo of its own, and pink noise that differs between left and right (so joint
+// stereo cannot fold the channels together) — plus tags and, for most files, embedded cover art.
+// Everything is drawn from a seeded PRNG, so the same options give the same set (byte for byte
+// with the same ffmpeg). Sets are cached in bench/.cache/pipeline/<hash of the plan>/ and reused
+// when every file is still there at its recorded size; generating is not part of the measure.
+import { spawn } from "node:child_process";
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Rng } from "../lib/prng.js";
+
+/** Bump when the plan or the ffmpeg arguments change, so older cached sets are not reused. */
+const GENERATOR_VERSION = 1;
+
+export type Format = "mp3-vbr" | "mp3-cbr" | "flac" | "ogg-vorbis" | "m4a-aac";
+/** Cycled through in this order, so every format has its share of any set of five or more. */
+const FORMATS: Format[] = ["mp3-vbr", "flac", "ogg-vorbis", "m4a-aac", "mp3-cbr"];
+
+export interface TrackPlan {
+  /** Path inside the library folder. */
+  rel: string;
+  format: Format;
+  /** Encoder arguments (after the filter graph). */
+  codecArgs: string[];
+  seconds: number;
+  sampleRate: number;
+  bpm: number;
+  /** Chord root in Hz. */
+  root: number;
+  noiseSeed: number;
+  cover: boolean;
+  tags: Record<string, string>;
+}
+
+export interface AudioSet {
+  dir: string;
+  libraryDir: string;
+  tracks: TrackPlan[];
+  /** Seconds of audio, from the plan. */
+  audioSeconds: number;
+  bytes: number;
+  reused: boolean;
+}
+
+const WORDS = ("midnight river glass summer electric paper golden quiet northern echo velvet static " +
+  "harbour neon winter signal silver hollow fever morning distant ember crystal broken satellite " +
+  "ocean garden shadow thunder lantern wild city heart young lost blue").split(" ");
+const GENRES = ["Rock", "Pop", "Electronic", "Jazz", "Folk", "Hip-Hop", "Ambient", "Indie", "Metal", "Soul"];
+
+const cap = (w: string) => w[0].toUpperCase() + w.slice(1);
+
+function words(rng: Rng, n: number): string {
+  return Array.from({ length: n }, () => cap(rng.pick(WORDS))).join(" ");
+}
+
+/** The plan of `files` songs averaging `seconds` each (±25 %), drawn from `seed`. */
+export function planSet(files: number, seconds: number, seed: number): TrackPlan[] {
+  const rng = new Rng(seed);
+  const artists = Array.from({ length: Math.max(1, Math.ceil(files / 10)) }, () => words(rng, rng.int(1, 2)));
+  const tracks: TrackPlan[] = [];
+  let album = "";
+  let artist = "";
+  let trackNo = 0;
+  let year = 2000;
+  for (let i = 0; i < files; i++) {
+    if (i % 10 === 0) {
+      album = words(rng, rng.int(1, 3));
+      artist = rng.pick(artists);
+      year = rng.int(1965, 2025);
+      trackNo = 0;
+    }
+    trackNo++;
+    const format = FORMATS[i % FORMATS.length];
+    let codecArgs: string[];
+    let ext: string;
+    let sampleRate = 44100;
+    switch (format) {
+      case "mp3-vbr":
+        codecArgs = ["-c:a", "libmp3lame", "-q:a", String(rng.int(0, 4)), "-id3v2_version", "3"];
+        ext = "mp3";
+        break;
+      case "mp3-cbr":
+        codecArgs = ["-c:a", "libmp3lame", "-b:a", rng.pick(["128k", "192k", "256k", "320k"]), "-id3v2_version", "3"];
+        ext = "mp3";
+        break;
+      case "flac":
+        sampleRate = rng.chance(0.3) ? 48000 : 44100;
+        codecArgs = ["-c:a", "flac", "-sample_fmt", "s16", "-compression_level", "5"];
+        ext = "flac";
+        break;
+      case "ogg-vorbis":
+        codecArgs = ["-c:a", "libvorbis", "-q:a", String(rng.int(3, 6))];
+        ext = "ogg";
+        break;
+      case "m4a-aac":
+        sampleRate = rng.chance(0.3) ? 48000 : 44100;
+        // iTunes-style files have the index first; some tools leave it at the end.
+        codecArgs = ["-c:a", "aac", "-b:a", rng.pick(["128k", "192k", "256k"]), ...(rng.chance(0.7) ? ["-movflags", "+faststart"] : [])];
+        ext = "m4a";
+        break;
+    }
+    const title = words(rng, rng.int(1, 4));
+    const len = Math.max(5, Math.round(seconds * (0.75 + 0.5 * rng.next())));
+    tracks.push({
+      rel: path.join(safe(artist), safe(album), `${String(trackNo).padStart(2, "0")} ${safe(title)}.${ext}`),
+      format,
+      codecArgs,
+      seconds: len,
+      sampleRate,
+      bpm: rng.int(70, 170),
+      root: 110 * 2 ** (rng.int(0, 23) / 12),
+      noiseSeed: rng.int(1, 1_000_000),
+      cover: format !== "ogg-vorbis" && rng.chance(0.8),
+      tags: {
+        title, artist, album, album_artist: artist, track: `${trackNo}/10`, date: String(year), genre: rng.pick(GENRES),
+      },
+    });
+  }
+  return tracks;
+}
+
+const safe = (s: string) => s.replace(/[^\w .-]/g, "_");
+
+/** ffmpeg arguments that write `t` to `out` (whatever its name: the muxer is named). */
+function ffmpegArgs(t: TrackPlan, out: string): string[] {
+  const d = t.seconds;
+  const r = t.sampleRate;
+  const f = (semitones: number) => (t.root * 2 ** (semitones / 12)).toFixed(2);
+  const beat = (60 / t.bpm).toFixed(4);
+  const graph = [
+    // A major or minor triad, pulsing at the beat.
+    `sine=f=${f(0)}:d=${d}:r=${r}[a]`, `sine=f=${f(t.noiseSeed % 2 ? 3 : 4)}:d=${d}:r=${r}[b]`, `sine=f=${f(7)}:d=${d}:r=${r}[c]`,
+    `[a][b][c]amix=inputs=3,tremolo=f=${(t.bpm / 30).toFixed(3)}:d=0.4[chord]`,
+    // A kick on every beat: a decaying 55 Hz thump.
+    `aevalsrc='0.9*sin(2*PI*55*t)*exp(-12*mod(t,${beat}))':d=${d}:s=${r}[kick]`,
+    `[chord][kick]amix=inputs=2:weights='1 1.2',asplit=2[m1][m2]`,
+    `anoisesrc=d=${d}:c=pink:a=0.12:seed=${t.noiseSeed}:r=${r}[nl]`,
+    `anoisesrc=d=${d}:c=pink:a=0.12:seed=${t.noiseSeed + 1}:r=${r}[nr]`,
+    `[m1][nl]amix=inputs=2:weights='1 0.6'[l]`, `[m2][nr]amix=inputs=2:weights='1 0.6'[r]`,
+    `[l][r]join=inputs=2:channel_layout=stereo,volume=1.5[out]`,
+  ].join(";");
+  // The graph's sources are not inputs: the cover, when there is one, is input 0.
+  const cover = t.cover
+    ? ["-f", "lavfi", "-i", `testsrc2=s=500x500:d=1,hue=h=${t.noiseSeed % 360},format=yuvj420p`]
+    : [];
+  const coverOut = t.cover ? ["-map", "0:v", "-frames:v", "1", "-c:v", "mjpeg", "-q:v", "4", "-disposition:v:0", "attached_pic"] : [];
+  const meta = Object.entries(t.tags).flatMap(([k, v]) => ["-metadata", `${k}=${v}`]);
+  return [
+    "-nostdin", "-hide_banner", "-loglevel", "error", "-y",
+    "-filter_complex", graph, ...cover,
+    "-map", "[out]", ...coverOut, ...t.codecArgs, ...meta, "-fflags", "+bitexact", "-f", muxer(t.format), out,
+  ];
+}
+
+function runFfmpeg(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.env.FFMPEG_PATH || "ffmpeg", args, { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited ${code}: ${err.trim().slice(-1000)}`))));
+  });
+}
+
+interface Manifest {
+  version: number;
+  tracks: TrackPlan[];
+  sizes: Record<string, number>;
+}
+
+/**
+ * The set for these options under `cacheRoot`: reused when its manifest matches the plan and
+ * every file is there at its recorded size, otherwise (re)generated, `jobs` files at a time.
+ */
+export async function ensureSet(cacheRoot: string, opts: { files: number; seconds: number; seed: number; jobs: number; log: (msg: string) => void }): Promise<AudioSet> {
+  const tracks = planSet(opts.files, opts.seconds, opts.seed);
+  const hash = crypto.createHash("sha1").update(JSON.stringify({ v: GENERATOR_VERSION, tracks })).digest("hex").slice(0, 10);
+  const dir = path.join(cacheRoot, `set-${opts.files}x${opts.seconds}s-seed${opts.seed}-${hash}`);
+  const libraryDir = path.join(dir, "library");
+  const manifestFile = path.join(dir, "manifest.json");
+  const audioSeconds = tracks.reduce((s, t) => s + t.seconds, 0);
+
+  const cached = readManifest(manifestFile);
+  if (cached && JSON.stringify(cached.tracks) === JSON.stringify(tracks) && tracks.every((t) => sizeOf(path.join(libraryDir, t.rel)) === cached.sizes[t.rel])) {
+    const bytes = Object.values(cached.sizes).reduce((a, b) => a + b, 0);
+    return { dir, libraryDir, tracks, audioSeconds, bytes, reused: true };
+  }
+
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(libraryDir, { recursive: true });
+  opts.log(`[set] generating ${tracks.length} files (${(audioSeconds / 60).toFixed(1)} min of audio) into ${dir}, ${opts.jobs} at a time…`);
+  const started = Date.now();
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < tracks.length) {
+      const t = tracks[next++];
+      const out = path.join(libraryDir, t.rel);
+      fs.mkdirSync(path.dirname(out), { recursive: true });
+      // Written under a temporary name, so an interrupted run leaves no file the manifest trusts.
+      const tmp = path.join(path.dirname(out), `.partial-${path.basename(out)}`);
+      await runFfmpeg(ffmpegArgs(t, tmp));
+      fs.renameSync(tmp, out);
+      done++;
+      if (done % 10 === 0 || done === tracks.length) opts.log(`[set]   ${done}/${tracks.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, opts.jobs) }, worker));
+  const sizes = Object.fromEntries(tracks.map((t) => [t.rel, sizeOf(path.join(libraryDir, t.rel))!]));
+  fs.writeFileSync(manifestFile, JSON.stringify({ version: GENERATOR_VERSION, tracks, sizes } satisfies Manifest, null, 1));
+  const bytes = Object.values(sizes).reduce((a, b) => a + b, 0);
+  return { dir, libraryDir, tracks, audioSeconds, bytes, reused: false };
+}
+
+/** The muxer for a format (the temporary file name has no telling extension). */
+function muxer(format: Format): string {
+  return { "mp3-vbr": "mp3", "mp3-cbr": "mp3", flac: "flac", "ogg-vorbis": "ogg", "m4a-aac": "ipod" }[format];
+}
+
+function readManifest(file: string): Manifest | null {
+  try {
+    const m = JSON.parse(fs.readFileSync(file, "utf8")) as Manifest;
+    return m.version === GENERATOR_VERSION ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+function sizeOf(file: string): number | null {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return null;
+  }
+}
