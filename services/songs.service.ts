@@ -30,6 +30,8 @@ export interface SongDto {
   mode: string | null;
   loudness: number | null;
   cacheState: string;
+  /** Whether cover art was found in the file (served by the stream service's artwork endpoint). */
+  hasArtwork: boolean;
   dateAdded: string | null;
   sources?: Array<{ source: string; sourceId: string; url: string | null }>;
 }
@@ -51,6 +53,7 @@ export function songDto(s: Row | Record<string, any>): SongDto {
     mode: s.mode ?? null,
     loudness: s.loudness ?? null,
     cacheState: s.cache_state,
+    hasArtwork: !!s.artwork_path,
     dateAdded: isoDate(s.date_added),
   };
   if (Array.isArray(s.sources)) {
@@ -71,7 +74,7 @@ const SORTS: Record<string, [string, "ASC" | "DESC"][]> = {
 // instead of model queries, which cost Sequelize's per-query overhead, an extra PRAGMA round
 // trip and model instances for every column. songDto reads either kind of row.
 const DTO_COLUMNS = ["id", "title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
-  "duration_ms", "tempo", "key", "mode", "loudness", "cache_state", "date_added"];
+  "duration_ms", "tempo", "key", "mode", "loudness", "cache_state", "artwork_path", "date_added"];
 const DTO_SELECT = DTO_COLUMNS.map((c) => `s."${c}"`).join(", ");
 
 const TEXT = (max: number) => ({ type: "string", trim: true, max, optional: true, nullable: true });

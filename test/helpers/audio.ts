@@ -19,3 +19,15 @@ export function makeTone(file: string, { seconds = 2, frequency = 440, tags = {}
     "-ac", "1", "-ar", "22050", ...meta, file,
   ]);
 }
+
+/** Embeds a small generated picture as the front cover of an mp3 (in place). */
+export function addCover(file: string, color = "red"): void {
+  const tmp = file + ".cover.mp3";
+  execFileSync("ffmpeg", [
+    "-hide_banner", "-loglevel", "error", "-y", "-i", file,
+    "-f", "lavfi", "-i", `color=${color}:s=64x64:d=1`, "-frames:v", "1",
+    "-map", "0:a", "-map", "1:v", "-c:a", "copy", "-c:v", "mjpeg", "-id3v2_version", "3",
+    "-metadata:s:v", "title=Album cover", "-metadata:s:v", "comment=Cover (front)", tmp,
+  ]);
+  fs.renameSync(tmp, file);
+}

@@ -4,7 +4,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedded, http, register, tempDir, type Embedded } from "../helpers/embedded.js";
-import { makeTone } from "../helpers/audio.js";
+import { addCover, makeTone } from "../helpers/audio.js";
 
 let dir: string;
 let lib: string;
@@ -19,6 +19,7 @@ beforeAll(async () => {
   dir = tempDir();
   lib = path.join(dir, "library");
   makeTone(path.join(lib, "Tagged", "a.mp3"), { frequency: 440, tags: { title: "Morning Tone", artist: "Sine Ensemble", album: "Waves", track: "3", genre: "Ambient", date: "2021" } });
+  addCover(path.join(lib, "Tagged", "a.mp3"));
   makeTone(path.join(lib, "Nina Simone", "Pastel Blues", "07 - Sinnerman.flac"), { frequency: 523, seconds: 3 });
   makeTone(path.join(lib, "loose.ogg"), { frequency: 660, tags: { title: "Loose Ogg", artist: "Vorbis" } });
   fs.writeFileSync(path.join(lib, "not-audio.mp3"), "this is a text file, not an mp3\n".repeat(50));
@@ -45,7 +46,13 @@ describe("library folder scan", () => {
     expect(tagged).toMatchObject({ artist: "Sine Ensemble", album: "Waves", trackNo: 3, genre: "Ambient", year: 2021, cacheState: "local" });
     expect(tagged.durationMs).toBeGreaterThan(1800);
     expect(tagged.durationMs).toBeLessThan(2300);
+    // Its embedded front cover is kept, by song id, under the data folder.
+    expect(tagged.hasArtwork).toBe(true);
+    const art = fs.readdirSync(path.join(dir, "artwork"), { recursive: true }).map(String).filter((f) => f.endsWith(".jpg"));
+    expect(art).toEqual([`0000/${tagged.id}.jpg`]);
+    expect(fs.readFileSync(path.join(dir, "artwork", art[0])).subarray(0, 3)).toEqual(Buffer.from([0xff, 0xd8, 0xff]));
     const untagged = list.find((s) => s.title === "Sinnerman")!;
+    expect(untagged.hasArtwork).toBe(false);
     expect(untagged).toMatchObject({ artist: "Nina Simone", album: "Pastel Blues", trackNo: 7 });
     const one = await http(app.url, "GET", `/api/songs/${untagged.id}`, { token });
     expect(one.body.sources).toEqual([{ source: "local", sourceId: "Nina Simone/Pastel Blues/07 - Sinnerman.flac", url: null }]);

@@ -46,6 +46,7 @@ beforeAll(async () => {
 
   makeTone(path.join(dir, "remote.mp3"), { seconds: 2, frequency: 700, tags: { title: "From The Web", artist: "Loopback" } });
   served.set("/song.mp3", { type: "audio/mpeg", body: fs.readFileSync(path.join(dir, "remote.mp3")) });
+  served.set("/same-as-library.mp3", { type: "audio/mpeg", body: fs.readFileSync(path.join(lib, "good.mp3")) });
   served.set("/page.html", { type: "text/html", body: Buffer.from("<!doctype html><html><body>a page</body></html>") });
   server = http.createServer((req, res) => {
     const f = served.get(req.url ?? "");
@@ -183,6 +184,14 @@ describe("pipeline", () => {
       expect(q.stages[0].state).toBe("failed");
       expect(q.stages[0].lastError).toMatch(reason);
     }
+    // The same file as a library song, from a URL: one song with two sources.
+    const local = await songByTitle("Good Mp3");
+    const dup = await call(app.url, "POST", "/api/ingest/url", { token: user, body: { url: `${base}/same-as-library.mp3` } });
+    expect(dup.status).toBe(201);
+    await waitFor(async () => (await call(app.url, "GET", `/api/songs/${local.id}`, { token: user })).body.sources.length === 2, 20_000, "the merge");
+    expect((await call(app.url, "GET", `/api/songs/${dup.body.song.id}`, { token: user })).status).toBe(404);
+    expect((await call(app.url, "GET", `/api/songs/${local.id}`, { token: user })).body.sources.map((x: any) => x.source).sort()).toEqual(["local", "url"]);
+
     // Nothing half-downloaded is left behind.
     const staging = path.join(dir, "media", ".incoming");
     expect(fs.existsSync(staging) ? fs.readdirSync(staging) : []).toEqual([]);
