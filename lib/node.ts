@@ -3,7 +3,7 @@ import fs from "node:fs";
 import { ServiceBroker } from "moleculer";
 import { brokerOptions } from "../moleculer.config.js";
 import type { Config } from "./config.js";
-import { loadService, resolveServices, type ServiceName } from "./services.js";
+import { DATA_SERVICES, loadService, resolveServices, type ServiceName } from "./services.js";
 
 export interface TonearmNode {
   broker: ServiceBroker;
@@ -15,7 +15,8 @@ export interface TonearmNode {
 
 export async function createNode(cfg: Config, overrides: Record<string, unknown> = {}): Promise<TonearmNode> {
   const services = resolveServices(cfg.services);
-  if (services.some((s) => s !== "api" && s !== "system")) {
+  // Only nodes that keep data get the data folders; a gateway or a stage worker leaves DATA_DIR alone.
+  if (services.some((s) => DATA_SERVICES.includes(s))) {
     fs.mkdirSync(cfg.dataDir, { recursive: true });
     fs.mkdirSync(cfg.libraryDir, { recursive: true });
   }

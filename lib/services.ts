@@ -3,6 +3,9 @@
 export const SERVICES = ["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "probe", "system"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
+/** Services that keep data on this node's disk (the database, the library, the media store). */
+export const DATA_SERVICES: readonly ServiceName[] = ["users", "songs", "playlists", "ingest", "media", "pipeline"];
+
 export const GROUPS: Record<string, ServiceName[]> = {
   // ingest reads the library folder and writes songs, media serves the audio files, pipeline
   // keeps the stage states: they live where the data does.

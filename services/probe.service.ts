@@ -10,6 +10,26 @@ import { Errors } from "moleculer";
 import { checkAudio, FfmpegMissingError } from "../lib/media/ffmpeg.js";
 import type { MediaInfo } from "./media.service.js";
 
+/** How long a run waits for the node that keeps the audio to be announced, before it gives up (retryably). */
+const MEDIA_WAIT_MS = 10_000;
+
+/**
+ * The song's audio, from whichever node keeps it. A node announces its services up to a second
+ * after the last of them started (Moleculer debounces its INFO packet), and its orchestrator may
+ * send work before that: a `media` not heard of yet is waited for, not an attempt spent.
+ */
+async function readMedia(ctx: Context<unknown, { media?: MediaInfo }>, songId: number): Promise<Readable> {
+  try {
+    return await ctx.call<Readable, { songId: number }>("media.read", { songId });
+  } catch (err) {
+    if ((err as Errors.MoleculerError).type !== "SERVICE_NOT_FOUND") throw err;
+    await ctx.broker.waitForServices("media", MEDIA_WAIT_MS, 50).catch(() => {
+      throw err;
+    });
+    return ctx.call<Readable, { songId: number }>("media.read", { songId });
+  }
+}
+
 const ProbeService: ServiceSchema = {
   name: "probe",
 
@@ -19,7 +39,7 @@ const ProbeService: ServiceSchema = {
       params: { songId: { type: "number", integer: true, positive: true } },
       async handler(this: Service, ctx: Context<{ songId: number }, { media?: MediaInfo }>) {
         const { songId } = ctx.params;
-        const stream = await ctx.call<Readable, { songId: number }>("media.read", { songId });
+        const stream = await readMedia(ctx, songId);
         let check;
         try {
           check = await checkAudio(stream, { formatHint: ctx.meta.media?.format ?? undefined });

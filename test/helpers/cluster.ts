@@ -157,10 +157,7 @@ export interface NodeOptions {
  * (plus PATH/HOME) so settings of the developer's shell cannot leak into the cluster.
  */
 export function spawnNode(opts: NodeOptions): Proc {
-  const env: Record<string, string> = {
-    PATH: process.env.PATH ?? "/usr/bin:/bin",
-    HOME: process.env.HOME ?? os.tmpdir(),
-    TMPDIR: os.tmpdir(),
+  return spawnTonearm(opts.nodeID, ["node", "--services", opts.services], {
     NODE_ID: opts.nodeID,
     TRANSPORTER: opts.transporter,
     DATA_DIR: opts.dataDir,
@@ -172,13 +169,25 @@ export function spawnNode(opts: NodeOptions): Proc {
     REQUEST_TIMEOUT: "2000",
     RETRIES: "3",
     ...opts.env,
-  };
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/tonearm.ts", "node", "--services", opts.services], {
+  });
+}
+
+/**
+ * Runs the real CLI (`node --import tsx bin/tonearm.ts …args`) as its own process, with only
+ * PATH/HOME/TMPDIR from this environment plus `env`.
+ */
+export function spawnTonearm(name: string, args: string[], env: Record<string, string>): Proc {
+  const child = spawn(process.execPath, ["--import", "tsx", "bin/tonearm.ts", ...args], {
     cwd: REPO_ROOT,
-    env,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      HOME: process.env.HOME ?? os.tmpdir(),
+      TMPDIR: os.tmpdir(),
+      ...env,
+    },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  return new Proc(opts.nodeID, child);
+  return new Proc(name, child);
 }
 
 /** Waits until GET `url` answers `status`. */
