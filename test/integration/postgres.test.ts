@@ -4,6 +4,10 @@ import { QueryTypes, Sequelize } from "sequelize";
 import { startEmbedded, http, register } from "../helpers/embedded.js";
 import { startPostgres, type PgServer } from "../helpers/postgres.js";
 import { MIGRATIONS } from "../../lib/db/migrate.js";
+import { makeTone } from "../helpers/audio.js";
+import { waitFor, truncate } from "../helpers/pipeline.js";
+import fs from "node:fs";
+import path from "node:path";
 
 let pg: PgServer;
 
@@ -54,6 +58,31 @@ describe("PostgreSQL", () => {
       expect(bob.user.role).toBe("user");
     } finally {
       await app.stop();
+    }
+  }, 60_000);
+
+  it("runs the song pipeline: library files reach ready, a truncated one fails with its reason", async () => {
+    pg.createDatabase("pipeline");
+    const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tonearm-pg-"));
+    makeTone(path.join(dir, "library", "a.ogg"), { seconds: 2, tags: { title: "On Postgres", artist: "PG" } });
+    makeTone(path.join(dir, "whole.mp3"), { seconds: 8, frequency: 600, tags: { title: "Cut On Postgres" } });
+    truncate(path.join(dir, "whole.mp3"), path.join(dir, "library", "cut.mp3"), 0.5);
+    const app = await startEmbedded({ DATABASE_URL: pg.url("pipeline"), LIBRARY_WATCH: "false" }, dir);
+    try {
+      const { accessToken: token } = await register(app.url, "admin");
+      const status = async () => (await http(app.url, "GET", "/api/pipeline/status", { token })).body;
+      await waitFor(async () => {
+        const s = await status();
+        return s.songs.songs === 2 && s.songs.inProgress === 0;
+      }, 30_000, "both songs through the pipeline");
+      const s = await status();
+      expect(s.songs).toMatchObject({ ready: 1, failed: 1 });
+      const failed = (await http(app.url, "GET", "/api/pipeline/failed", { token })).body.rows;
+      expect(failed).toEqual([expect.objectContaining({ title: "Cut On Postgres", stage: "probe" })]);
+      expect(failed[0].error).toMatch(/truncated/);
+    } finally {
+      await app.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
