@@ -1,0 +1,237 @@
+// Decoded audio for analysis: any input ffmpeg reads (a path, or a stream as it arrives) becomes mono
+// 32-bit float PCM at the sample rate asked for, streamed in blocks through ffmpeg's stdout
+// (`-ac 1 -ar <rate> -f f32le pipe:1`). Reading is pulled by the consumer: while it does not ask for
+// the next block, ffmpeg blocks on a full pipe, so at most a block plus the pipe's buffers are in memory.
+// Leaving the loop early, or aborting, kills ffmpeg and waits for it to exit. MP4-family streams are
+// spooled to a temp file first (their index may sit at the end, which a pipe cannot seek to).
+import { spawn } from "node:child_process";
+import fs from "node:fs";
+import fsp from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { FfmpegMissingError, ffmpegPath } from "./ffmpeg.js";
+
+export interface PcmOptions {
+  /** Output sample rate in Hz (ffmpeg resamples). */
+  sampleRate: number;
+  /** ffmpeg binary; default FFMPEG_PATH, else "ffmpeg". */
+  bin?: string;
+  signal?: AbortSignal;
+  /** Start this far into the input (ffmpeg's input -ss: sample-accurate, also on pipes). */
+  startSec?: number;
+  /** Decode at most this much. */
+  durationSec?: number;
+  /** Samples per yielded block (the last one may be shorter); default 65536. */
+  blockSize?: number;
+  /** Extension or format of a nameless stream ("m4a"): MP4-family streams are spooled to a temp file.
+   * A stream starting with an MP4 `ftyp` box is spooled whatever the hint. */
+  formatHint?: string;
+}
+
+export interface PcmAllOptions extends PcmOptions {
+  /** Refuse (PcmTooLongError) audio longer than this; default 600 s. */
+  maxSeconds?: number;
+}
+
+/** ffmpeg could not decode the input; `message` carries ffmpeg's own error lines. */
+export class PcmDecodeError extends Error {
+  constructor(message: string, readonly ffmpegLog: string, readonly exitCode: number | null) {
+    super(message);
+    this.name = "PcmDecodeError";
+  }
+}
+
+export class PcmTooLongError extends Error {
+  constructor(readonly maxSeconds: number) {
+    super(`audio is longer than ${maxSeconds} s: decode it as a stream (decodePcm), or pass durationSec`);
+    this.name = "PcmTooLongError";
+  }
+}
+
+const DEFAULT_BLOCK = 65536;
+const DEFAULT_MAX_SECONDS = 600;
+const MAX_LOG_CHARS = 4000;
+const MP4_HINTS = new Set(["m4a", "m4b", "m4p", "mp4", "mov", "3gp", "alac", "aac-mp4"]);
+/** Native byte order, so the bytes can be viewed as a Float32Array without swapping. */
+const F32 = os.endianness() === "LE" ? "f32le" : "f32be";
+
+/**
+ * Decodes `input` to mono Float32 PCM, yielding blocks of `blockSize` samples (the last may be shorter).
+ * Each yielded block is a new array the caller may keep. The stream input is owned (and destroyed) here.
+ * Throws FfmpegMissingError, PcmDecodeError (with ffmpeg's error text), the input stream's error, or
+ * the signal's reason.
+ */
+export async function* decodePcm(input: string | NodeJS.ReadableStream, opts: PcmOptions): AsyncGenerator<Float32Array, void, undefined> {
+  const { sampleRate, startSec = 0, durationSec = 0 } = opts;
+  const blockSize = opts.blockSize ?? DEFAULT_BLOCK;
+  try {
+    if (!Number.isInteger(sampleRate) || sampleRate <= 0) throw new RangeError(`sampleRate must be a positive integer, not ${sampleRate}`);
+    if (!Number.isInteger(blockSize) || blockSize <= 0) throw new RangeError(`blockSize must be a positive integer, not ${blockSize}`);
+    if (!(startSec >= 0 && durationSec >= 0 && isFinite(startSec + durationSec))) throw new RangeError("startSec and durationSec must be ≥ 0");
+    opts.signal?.throwIfAborted();
+    if (typeof input === "string") yield* run(opts, "file:" + input, null, sampleRate, blockSize, input);
+    else yield* fromStream(input, opts, sampleRate, blockSize);
+  } finally {
+    // Directly: a pending read of a stalled source would hold back the replaying body's own close.
+    if (typeof input !== "string") (input as Partial<Readable>).destroy?.();
+  }
+}
+
+async function* fromStream(input: NodeJS.ReadableStream, opts: PcmOptions, rate: number, blockSize: number): AsyncGenerator<Float32Array, void, undefined> {
+  const { signal } = opts;
+  const { head, body } = await peek(input, signal);
+  const hint = opts.formatHint?.toLowerCase().replace(/^\./, "");
+  if (head.toString("latin1", 4, 8) !== "ftyp" && !(hint && MP4_HINTS.has(hint))) {
+    return yield* run(opts, "pipe:0", body, rate, blockSize, "the stream");
+  }
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "tonearm-pcm-"));
+  try {
+    const file = path.join(dir, "input.m4a");
+    await pipeline(body, fs.createWriteStream(file), { signal }).catch((e) => {
+      throw signal?.aborted ? signal.reason : e;
+    });
+    yield* run(opts, "file:" + file, null, rate, blockSize, "the stream");
+  } finally {
+    body.destroy();
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** The whole (short) input in one array; PcmTooLongError past `maxSeconds` (ffmpeg is stopped then). */
+export async function decodePcmAll(input: string | NodeJS.ReadableStream, opts: PcmAllOptions): Promise<Float32Array> {
+  const maxSamples = Math.ceil((opts.maxSeconds ?? DEFAULT_MAX_SECONDS) * opts.sampleRate);
+  const blocks: Float32Array[] = [];
+  let total = 0;
+  for await (const b of decodePcm(input, opts)) {
+    total += b.length;
+    if (total > maxSamples) throw new PcmTooLongError(opts.maxSeconds ?? DEFAULT_MAX_SECONDS);
+    blocks.push(b);
+  }
+  if (blocks.length === 1) return blocks[0];
+  const all = new Float32Array(total);
+  let at = 0;
+  for (const b of blocks) all.set(b, at), (at += b.length);
+  return all;
+}
+
+type Exit = { code: number | null; signal: NodeJS.Signals | null; error?: Error };
+
+async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, rate: number, blockSize: number, what: string): AsyncGenerator<Float32Array, void, undefined> {
+  const bin = opts.bin ?? ffmpegPath();
+  const { signal } = opts;
+  const seek = [
+    ...(opts.startSec ? ["-ss", opts.startSec.toFixed(6)] : []),
+    ...(opts.durationSec !== undefined ? ["-t", opts.durationSec.toFixed(6)] : []),
+  ];
+  const args = ["-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", ...seek, "-i", inputArg,
+    "-map", "0:a:0", "-ac", "1", "-ar", String(rate), "-f", F32, "pipe:1"];
+  if (signal?.aborted) {
+    stdin?.destroy();
+    throw signal.reason;
+  }
+  const child = spawn(bin, args, { stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+  const exited = new Promise<Exit>((resolve) => {
+    child.once("error", (error) => resolve({ code: null, signal: null, error }));
+    child.once("close", (code, sig) => resolve({ code, signal: sig }));
+  });
+  let inputError: unknown = null;
+  const kill = () => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"));
+  signal?.addEventListener("abort", kill, { once: true });
+  let log = "";
+  child.stderr!.setEncoding("utf8").on("data", (s: string) => void (log.length < MAX_LOG_CHARS && (log += s)));
+  if (stdin && child.stdin) {
+    child.stdin.on("error", () => {}); // EPIPE: ffmpeg stopped reading (not audio, -t reached, killed)
+    stdin.on("error", (e) => {
+      inputError = e;
+      kill();
+    });
+    stdin.pipe(child.stdin);
+  }
+
+  const blockBytes = blockSize * 4;
+  let block = new Uint8Array(blockBytes);
+  let filled = 0; // bytes; ffmpeg's chunks need not end on a sample boundary, the block just fills up
+  try {
+    for await (const chunk of child.stdout! as AsyncIterable<Buffer>) {
+      let at = 0;
+      while (at < chunk.length) {
+        const n = Math.min(chunk.length - at, blockBytes - filled);
+        block.set(chunk.subarray(at, at + n), filled);
+        filled += n;
+        at += n;
+        if (filled === blockBytes) {
+          const out = new Float32Array(block.buffer);
+          block = new Uint8Array(blockBytes);
+          filled = 0;
+          yield out;
+          signal?.throwIfAborted();
+        }
+      }
+    }
+    const exit = await exited;
+    if (signal?.aborted) throw signal.reason;
+    if (inputError) throw inputError;
+    if (exit.error) throw (exit.error as NodeJS.ErrnoException).code === "ENOENT" ? new FfmpegMissingError(bin) : exit.error;
+    if (exit.code !== 0) {
+      const why = reason(log, inputArg) || (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
+      throw new PcmDecodeError(`ffmpeg could not decode ${what}: ${why}`, log, exit.code);
+    }
+    const samples = Math.floor(filled / 4);
+    if (samples > 0) yield new Float32Array(block.buffer, 0, samples).slice();
+  } finally {
+    signal?.removeEventListener("abort", kill);
+    kill(); // the consumer left early, or something failed: ffmpeg is not needed any more
+    stdin?.destroy();
+    child.stdout!.destroy();
+    await exited;
+  }
+}
+
+/** ffmpeg's first error lines, without its object addresses and the input's name. */
+function reason(log: string, inputArg: string): string {
+  if (/Stream map '0:a:0' matches no streams/.test(log)) return "no audio stream";
+  return log.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 3)
+    .map((l) => l.replace(/^\[([^\]@]+?) @ 0x[0-9a-f]+\] /, "$1: "))
+    .map((l) => (l.startsWith(inputArg + ": ") ? l.slice(inputArg.length + 2) : l))
+    .join("; ");
+}
+
+/** Reads the stream's first bytes (enough to tell MP4 apart); `body` replays them, then the rest. */
+async function peek(input: NodeJS.ReadableStream, signal?: AbortSignal): Promise<{ head: Buffer; body: Readable }> {
+  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
+  const destroy = () => (input as Partial<Readable>).destroy?.();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const onAbort = () => destroy();
+  signal?.addEventListener("abort", onAbort, { once: true });
+  try {
+    while (!done && size < 12) {
+      const r = await it.next();
+      signal?.throwIfAborted();
+      if (r.done) done = true;
+      else chunks.push(Buffer.from(r.value)), (size += r.value.length);
+    }
+  } catch (e) {
+    destroy();
+    throw signal?.aborted ? signal.reason : e;
+  } finally {
+    signal?.removeEventListener("abort", onAbort);
+  }
+  const head = Buffer.concat(chunks);
+  async function* replay() {
+    try {
+      if (head.length) yield head;
+      while (!done) {
+        const r = await it.next();
+        if (r.done) break;
+        yield Buffer.from(r.value);
+      }
+    } finally {
+      await it.return?.();
+    }
+  }
+  return { head, body: Readable.from(replay(), { objectMode: false }) };
+}
