@@ -97,6 +97,10 @@ export async function checkAudio(input: string | NodeJS.ReadableStream, opts: Ch
   if (opts.signal?.aborted) onOuterAbort();
   opts.signal?.addEventListener("abort", onOuterAbort, { once: true });
   const timer = opts.timeoutMs ? setTimeout(() => ctl.abort(new FfmpegTimeoutError(opts.timeoutMs!)), opts.timeoutMs) : undefined;
+  // The source itself is destroyed on abort and at the end: a wrapper around a source that has
+  // stalled mid-read does not close until that read returns.
+  const dropSource = () => (typeof input === "string" ? undefined : (input as Partial<Readable>).destroy?.());
+  ctl.signal.addEventListener("abort", dropSource, { once: true });
   try {
     if (typeof input === "string") {
       if ((await fsp.stat(input)).size === 0) return empty();
@@ -113,6 +117,8 @@ export async function checkAudio(input: string | NodeJS.ReadableStream, opts: Ch
   } finally {
     clearTimeout(timer);
     opts.signal?.removeEventListener("abort", onOuterAbort);
+    ctl.signal.removeEventListener("abort", dropSource);
+    dropSource();
   }
 }
 

@@ -225,14 +225,16 @@ describe("the ffmpeg process", () => {
     expect(ffmpegChildren()).toEqual([]);
   });
 
-  it("an abort kills ffmpeg and rejects with the abort reason", async () => {
+  it("an abort kills ffmpeg, rejects with the abort reason and closes the stalled source", async () => {
     const ctl = new AbortController();
-    const pending = checkAudio(stalled(), { signal: ctl.signal });
+    const source = stalled();
+    const pending = checkAudio(source, { signal: ctl.signal });
     await new Promise((r) => setTimeout(r, 700));
     expect(ffmpegChildren()).toHaveLength(1);
     ctl.abort(new Error("stage cancelled"));
     await expect(pending).rejects.toThrow("stage cancelled");
     expect(ffmpegChildren()).toEqual([]);
+    expect(source.destroyed).toBe(true);
   });
 
   it("a timeout also covers a source that never sends a byte", async () => {
