@@ -5,12 +5,9 @@
 // CPU time is ffmpeg's own `-benchmark` figure (getrusage of the ffmpeg process itself): Node
 // cannot get a child's rusage, and reading /proc/<pid>/stat races with the reaping of the child.
 import { spawn } from "node:child_process";
-import fs from "node:fs";
 import fsp from "node:fs/promises";
-import os from "node:os";
-import path from "node:path";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { needsSpool, peekStream, spool } from "./stream-input.js";
 
 export class FfmpegMissingError extends Error {
   constructor(readonly bin: string) {
@@ -69,7 +66,6 @@ const SHORT_FRACTION = 0.01;
 /** Without a declared duration: damaged when more than 5 % of the packets failed to decode. */
 const MAX_ERROR_RATE = 0.05;
 const MAX_ERRORS_KEPT = 10;
-const MP4_HINTS = new Set(["m4a", "m4b", "m4p", "mp4", "mov", "3gp", "alac", "aac-mp4"]);
 
 export async function ffmpegVersion(bin: string = ffmpegPath()): Promise<string | null> {
   let first = "";
@@ -106,13 +102,12 @@ export async function checkAudio(input: string | NodeJS.ReadableStream, opts: Ch
       if ((await fsp.stat(input)).size === 0) return empty();
       return await decode(bin, input, null, await readHead(input), ctl.signal);
     }
-    const { head, body } = await peek(input, ctl.signal);
+    const { head, body } = await peekStream(input, headBytes, ctl.signal);
     if (head.length === 0) {
       body.destroy();
       return empty();
     }
-    const hint = opts.formatHint?.toLowerCase().replace(/^\./, "");
-    if (head.toString("latin1", 4, 8) === "ftyp" || (hint && MP4_HINTS.has(hint))) return await spooled(bin, body, head, ctl.signal);
+    if (needsSpool(head, opts.formatHint)) return await spooled(bin, body, head, ctl.signal);
     return await decode(bin, null, body, head, ctl.signal);
   } finally {
     clearTimeout(timer);
@@ -123,15 +118,11 @@ export async function checkAudio(input: string | NodeJS.ReadableStream, opts: Ch
 }
 
 async function spooled(bin: string, body: Readable, head: Buffer, signal: AbortSignal): Promise<AudioCheck> {
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "tonearm-ffmpeg-"));
+  const { file, remove } = await spool(body, signal);
   try {
-    const file = path.join(dir, "input.m4a");
-    await pipeline(body, fs.createWriteStream(file), { signal }).catch((e) => {
-      throw signal.aborted ? signal.reason : e;
-    });
     return await decode(bin, file, null, head, signal);
   } finally {
-    await fsp.rm(dir, { recursive: true, force: true });
+    await remove();
   }
 }
 
@@ -301,43 +292,6 @@ async function readHead(file: string): Promise<Buffer> {
   } finally {
     await fh.close();
   }
-}
-
-/** Reads the stream's first bytes; `body` replays them, then the rest. checkAudio owns the stream from here. */
-async function peek(input: NodeJS.ReadableStream, signal: AbortSignal): Promise<{ head: Buffer; body: Readable }> {
-  const it = input[Symbol.asyncIterator]();
-  const destroy = () => (input as Partial<Readable>).destroy?.();
-  let head = Buffer.alloc(0);
-  let done = false;
-  while (!done && head.length < headBytes(head)) {
-    const r = await abortable(it.next(), signal, destroy);
-    if (r.done) done = true;
-    else head = Buffer.concat([head, Buffer.from(r.value)]);
-  }
-  async function* replay() {
-    try {
-      if (head.length) yield head;
-      while (!done) {
-        const r = await it.next();
-        if (r.done) break;
-        yield Buffer.from(r.value);
-      }
-    } finally {
-      await it.return?.();
-    }
-  }
-  const body = Readable.from(replay(), { objectMode: false });
-  body.once("close", destroy); // a pending read of a silent source would otherwise hold it open
-  return { head, body };
-}
-
-function abortable<T>(p: Promise<T>, signal: AbortSignal, onAbort: () => void): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const abort = () => (onAbort(), reject(signal.reason));
-    if (signal.aborted) return abort();
-    signal.addEventListener("abort", abort, { once: true });
-    p.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
-  });
 }
 
 interface RunOptions {

@@ -5,12 +5,9 @@
 // Leaving the loop early, or aborting, kills ffmpeg and waits for it to exit. MP4-family streams are
 // spooled to a temp file first (their index may sit at the end, which a pipe cannot seek to).
 import { spawn } from "node:child_process";
-import fs from "node:fs";
-import fsp from "node:fs/promises";
 import os from "node:os";
-import path from "node:path";
 import { Readable } from "node:stream";
-import { pipeline } from "node:stream/promises";
+import { needsSpool, peekStream, spool } from "./stream-input.js";
 import { FfmpegMissingError, ffmpegPath } from "./ffmpeg.js";
 
 export interface PcmOptions {
@@ -53,7 +50,6 @@ export class PcmTooLongError extends Error {
 const DEFAULT_BLOCK = 65536;
 const DEFAULT_MAX_SECONDS = 600;
 const MAX_LOG_CHARS = 4000;
-const MP4_HINTS = new Set(["m4a", "m4b", "m4p", "mp4", "mov", "3gp", "alac", "aac-mp4"]);
 /** Native byte order, so the bytes can be viewed as a Float32Array without swapping. */
 const F32 = os.endianness() === "LE" ? "f32le" : "f32be";
 
@@ -81,21 +77,14 @@ export async function* decodePcm(input: string | NodeJS.ReadableStream, opts: Pc
 
 async function* fromStream(input: NodeJS.ReadableStream, opts: PcmOptions, rate: number, blockSize: number): AsyncGenerator<Float32Array, void, undefined> {
   const { signal } = opts;
-  const { head, body } = await peek(input, signal);
-  const hint = opts.formatHint?.toLowerCase().replace(/^\./, "");
-  if (head.toString("latin1", 4, 8) !== "ftyp" && !(hint && MP4_HINTS.has(hint))) {
-    return yield* run(opts, "pipe:0", body, rate, blockSize, "the stream");
-  }
-  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "tonearm-pcm-"));
+  const { head, body } = await peekStream(input, () => 12, signal);
+  if (!needsSpool(head, opts.formatHint)) return yield* run(opts, "pipe:0", body, rate, blockSize, "the stream");
+  const { file, remove } = await spool(body, signal);
   try {
-    const file = path.join(dir, "input.m4a");
-    await pipeline(body, fs.createWriteStream(file), { signal }).catch((e) => {
-      throw signal?.aborted ? signal.reason : e;
-    });
     yield* run(opts, "file:" + file, null, rate, blockSize, "the stream");
   } finally {
     body.destroy();
-    await fsp.rm(dir, { recursive: true, force: true });
+    await remove();
   }
 }
 
@@ -196,42 +185,4 @@ function reason(log: string, inputArg: string): string {
     .map((l) => l.replace(/^\[([^\]@]+?) @ 0x[0-9a-f]+\] /, "$1: "))
     .map((l) => (l.startsWith(inputArg + ": ") ? l.slice(inputArg.length + 2) : l))
     .join("; ");
-}
-
-/** Reads the stream's first bytes (enough to tell MP4 apart); `body` replays them, then the rest. */
-async function peek(input: NodeJS.ReadableStream, signal?: AbortSignal): Promise<{ head: Buffer; body: Readable }> {
-  const it = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
-  const destroy = () => (input as Partial<Readable>).destroy?.();
-  const chunks: Buffer[] = [];
-  let size = 0;
-  let done = false;
-  const onAbort = () => destroy();
-  signal?.addEventListener("abort", onAbort, { once: true });
-  try {
-    while (!done && size < 12) {
-      const r = await it.next();
-      signal?.throwIfAborted();
-      if (r.done) done = true;
-      else chunks.push(Buffer.from(r.value)), (size += r.value.length);
-    }
-  } catch (e) {
-    destroy();
-    throw signal?.aborted ? signal.reason : e;
-  } finally {
-    signal?.removeEventListener("abort", onAbort);
-  }
-  const head = Buffer.concat(chunks);
-  async function* replay() {
-    try {
-      if (head.length) yield head;
-      while (!done) {
-        const r = await it.next();
-        if (r.done) break;
-        yield Buffer.from(r.value);
-      }
-    } finally {
-      await it.return?.();
-    }
-  }
-  return { head, body: Readable.from(replay(), { objectMode: false }) };
 }
