@@ -10,6 +10,7 @@ import {
   checkAudio, decodeOnly, FfmpegMissingError, ffmpegPath, FfmpegTimeoutError, ffmpegVersion, type AudioCheck,
 } from "../../../../lib/media/ffmpeg.js";
 import { makeTone } from "../../../helpers/audio.js";
+import { ffmpegChildren } from "../../../helpers/processes.js";
 
 let dir: string;
 const at = (name: string) => path.join(dir, name);
@@ -31,19 +32,6 @@ function noise(n: number, seed = 0x2545f491): Buffer {
 async function both(name: string, check: (r: AudioCheck, how: string) => void): Promise<void> {
   check(await checkAudio(at(name)), "path");
   check(await checkAudio(fs.createReadStream(at(name))), "stream");
-}
-
-/** ffmpeg processes whose parent is this test process. */
-function ffmpegChildren(): number[] {
-  return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/s.exec(stat)!;
-      return comm === "ffmpeg" && Number(rest.split(" ")[1]) === process.pid ? [Number(pid)] : [];
-    } catch {
-      return [];
-    }
-  });
 }
 
 beforeAll(() => {

@@ -11,23 +11,11 @@ import { hann } from "../../../../lib/dsp/stft.js";
 import { FfmpegMissingError } from "../../../../lib/media/ffmpeg.js";
 import { decodePcm, decodePcmAll, PcmDecodeError, PcmTooLongError } from "../../../../lib/media/pcm.js";
 import { makeTone } from "../../../helpers/audio.js";
+import { ffmpegChildren } from "../../../helpers/processes.js";
 
 const RATE = 11025;
 let dir: string;
 const at = (name: string) => path.join(dir, name);
-
-/** ffmpeg processes whose parent is this test process. */
-function ffmpegChildren(): number[] {
-  return fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p)).flatMap((pid) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-      const [, comm, rest] = /^\d+ \((.*)\) (.*)$/s.exec(stat)!;
-      return comm === "ffmpeg" && Number(rest.split(" ")[1]) === process.pid ? [Number(pid)] : [];
-    } catch {
-      return [];
-    }
-  });
-}
 
 /** Frequency of the strongest bin of an 8192-point spectrum taken from the middle of `x` (1.35 Hz bins). */
 function pitch(x: Float32Array, rate = RATE): number {
