@@ -23,6 +23,16 @@ type Res = ServerResponse;
 type Endpoint = { local: boolean; state: boolean; node: { available: boolean }; action: { name: string } };
 type This = Service & { cfg: Config; server: import("node:http").Server; renderMetrics: () => string; tokens: TokenCache; live: LiveEvents };
 
+/** Cluster events forwarded to GET /api/events, under the name the stream gives them. */
+const LIVE_EVENTS: Record<string, string> = {
+  "pipeline.stage.completed": "stage.completed",
+  "pipeline.stage.failed": "stage.failed",
+  "pipeline.song.ready": "song.ready",
+  "ingest.download.progress": "download.progress",
+  "ingest.scan.progress": "scan.progress",
+  "ingest.scanned": "scan.finished",
+};
+
 /** Actions reachable without an access token (they authenticate themselves or need none). */
 const PUBLIC_ACTIONS = new Set(["users.register", "users.login", "users.refresh", "users.logout", "api.health", "api.ready"]);
 
@@ -147,24 +157,9 @@ const ApiService: ServiceSchema = {
       this.tokens.revoke(ctx.params);
     },
     // Live progress for the clients of GET /api/events.
-    "pipeline.stage.completed"(this: This, ctx: Context) {
-      this.live.send("stage.completed", ctx.params);
-    },
-    "pipeline.stage.failed"(this: This, ctx: Context) {
-      this.live.send("stage.failed", ctx.params);
-    },
-    "pipeline.song.ready"(this: This, ctx: Context) {
-      this.live.send("song.ready", ctx.params);
-    },
-    "ingest.download.progress"(this: This, ctx: Context) {
-      this.live.send("download.progress", ctx.params);
-    },
-    "ingest.scan.progress"(this: This, ctx: Context) {
-      this.live.send("scan.progress", ctx.params);
-    },
-    "ingest.scanned"(this: This, ctx: Context) {
-      this.live.send("scan.finished", ctx.params);
-    },
+    ...Object.fromEntries(Object.entries(LIVE_EVENTS).map(([event, name]) => [
+      event, function (this: This, ctx: Context) { this.live.send(name, ctx.params); },
+    ])),
   },
 
   stopped(this: Service) {

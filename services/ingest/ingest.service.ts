@@ -55,7 +55,7 @@ type This = Service & {
   watchTimer?: NodeJS.Timeout;
   lastProgress: Map<number, number>;
   startScan(): Promise<ScanStatus>;
-  addFile(staged: string, name: string, src: Source): Promise<{ song: ReturnType<typeof songDto>; duplicate: boolean }>;
+  addFile(staged: string, name: string, src: Source, sha256?: string): Promise<{ song: ReturnType<typeof songDto>; duplicate: boolean }>;
   importText(ctx: Context<unknown, Meta>, p: ImportParams): Promise<unknown>;
 };
 
@@ -195,7 +195,8 @@ const IngestService: ServiceSchema = {
           throw new Errors.MoleculerClientError(`The upload did not arrive whole: ${e.message}`, 400, "UPLOAD_INCOMPLETE", [{ field: "file", message: e.message }]);
         }
         try {
-          const added = await this.addFile(staged, name, { source: "upload", sourceId: hash.digest("hex") });
+          const sha256 = hash.digest("hex");
+          const added = await this.addFile(staged, name, { source: "upload", sourceId: sha256 }, sha256);
           if (!added.duplicate) created(ctx.meta, `/api/songs/${added.song.id}`);
           return added;
         } finally {
@@ -327,14 +328,15 @@ const IngestService: ServiceSchema = {
       return this.scanning;
     },
 
-    async addFile(this: This, staged: string, name: string, src: Source) {
+    /** Makes a song of a staged file (its content hash is computed unless the caller has it). */
+    async addFile(this: This, staged: string, name: string, src: Source, sha256?: string) {
       const sniffed = await sniffFile(staged);
       if (!sniffed) {
         throw new Errors.MoleculerClientError(`"${name}" is not an audio file this server recognises`, 415, "UNSUPPORTED_MEDIA", [{ field: "file", message: "not audio" }]);
       }
       let facts;
       try {
-        facts = await readFileFacts(staged, name);
+        facts = await readFileFacts(staged, name, { hash: sha256 });
       } catch (err) {
         throw new Errors.MoleculerClientError(`"${name}" cannot be read as audio: ${(err as Error).message}`, 422, "BAD_AUDIO", [{ field: "file", message: (err as Error).message }]);
       }
