@@ -15,7 +15,7 @@ import { notFound } from "../../lib/errors.js";
 import { downloadAudio, DownloadError } from "../../lib/ingest/download.js";
 import { needsYtDlp, ytDlpDownload, YtDlpMissingError } from "../../lib/ingest/ytdlp.js";
 import { mediaPathFor, putFile, stagingDir } from "../../lib/media/store.js";
-import { clean, readFileFacts, saveArtwork, tagFields, type FileFacts } from "./files.js";
+import { clean, readFileFacts, saveArtwork, type FileFacts } from "./files.js";
 import { mergeSongs } from "./identity.js";
 
 export interface FetchEnv {
@@ -104,7 +104,6 @@ export async function downloadStage(env: FetchEnv, songId: number): Promise<{ st
     // Tags the file carries fill what the song does not know yet; a page's metadata (yt-dlp)
     // is better than a file name, and names typed into a playlist beat both.
     const info = staged.info ?? {};
-    const fromFile = tagFields(facts);
     const fill: Record<string, unknown> = {};
     const guessTitle = !song.title || song.title === titleFromUrl(target);
     const pick = (col: string, ...vals: unknown[]) => {
@@ -115,11 +114,11 @@ export async function downloadStage(env: FetchEnv, songId: number): Promise<{ st
     pick("title", clean(info.track) ?? clean(info.title), facts.title);
     pick("artist", clean(info.artist) ?? clean(info.uploader), facts.artist);
     pick("album", clean(info.album), facts.album);
-    pick("album_artist", fromFile.album_artist);
-    pick("track_no", fromFile.track_no);
-    pick("year", info.releaseYear, fromFile.year);
-    pick("genre", fromFile.genre);
-    pick("isrc", fromFile.isrc);
+    pick("album_artist", facts.albumArtist);
+    pick("track_no", facts.trackNo);
+    pick("year", info.releaseYear, facts.year);
+    pick("genre", facts.genre);
+    pick("isrc", facts.isrc);
     const ref = mediaPathFor(songId, staged.ext);
     const size = (await fs.promises.stat(staged.path)).size;
     const placed = await putFile(env.cfg, staged.path, ref);
