@@ -26,7 +26,7 @@ RUN npm run build && npm prune --omit=dev
 # --- runtime: Node, ffmpeg, yt-dlp, the compiled code and production dependencies ---
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg yt-dlp \
+ && apt-get install -y --no-install-recommends ffmpeg yt-dlp libchromaprint-tools \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     DATA_DIR=/data \

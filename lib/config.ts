@@ -55,6 +55,18 @@ export interface Config {
   downloadTimeout: number;
   /** The yt-dlp binary, for pages (YouTube, SoundCloud, Bandcamp …). */
   ytDlpPath: string;
+  /** Transcodes (ffmpeg processes) running at once per stream node; more wait in a queue. */
+  transcodeMax: number;
+  /** Transcode requests that may wait for a slot; beyond that the answer is 503 with Retry-After. */
+  transcodeQueue: number;
+  /** Bytes of finished transcodes kept on disk (least recently used go first). */
+  transcodeCacheMaxBytes: number;
+  /** Lifetime of a signed stream URL, in seconds. */
+  streamUrlTtl: number;
+  /** HMAC key of signed stream URLs; empty means one generated and kept in the database. */
+  streamUrlSecret: string;
+  /** Key that encrypts users' Subsonic passwords; empty means one generated and kept in the database. */
+  subsonicPasswordKey: string;
 }
 
 function int(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
@@ -64,6 +76,11 @@ function int(name: string, fallback: number, env: NodeJS.ProcessEnv): number {
   if (!Number.isFinite(value) || !Number.isInteger(value) || value < 0) {
     throw new Error(`${name} must be a whole number ≥ 0, got "${raw}"`);
   }
+  return value;
+}
+
+function atLeastOne(value: number, name: string): number {
+  if (value < 1) throw new Error(`${name} must be at least 1, got ${value}`);
   return value;
 }
 
@@ -116,6 +133,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mediaMaxBytes: int("MEDIA_MAX_BYTES", 1024 * 1024 * 1024, env),
     downloadTimeout: int("DOWNLOAD_TIMEOUT", 30_000, env),
     ytDlpPath: env.YTDLP_PATH || "yt-dlp",
+    transcodeMax: atLeastOne(int("TRANSCODE_MAX", 2, env), "TRANSCODE_MAX"),
+    transcodeQueue: int("TRANSCODE_QUEUE", 8, env),
+    transcodeCacheMaxBytes: int("TRANSCODE_CACHE_MAX_BYTES", 1024 * 1024 * 1024, env),
+    streamUrlTtl: atLeastOne(int("STREAM_URL_TTL", 6 * 3600, env), "STREAM_URL_TTL"),
+    streamUrlSecret: env.STREAM_URL_SECRET || "",
+    subsonicPasswordKey: env.SUBSONIC_PASSWORD_KEY || "",
   };
 }
 

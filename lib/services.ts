@@ -1,18 +1,19 @@
 // Which services a node runs. Names are Moleculer service names; groups name the usual
 // cluster roles (DESIGN §4). `system` runs on every node: it reports the node itself.
-export const SERVICES = ["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "probe", "system"] as const;
+export const SERVICES = ["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic", "probe", "fingerprint", "features", "system"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** Services that keep data on this node's disk (the database, the library, the media store). */
-export const DATA_SERVICES: readonly ServiceName[] = ["users", "songs", "playlists", "ingest", "media", "pipeline"];
+export const DATA_SERVICES: readonly ServiceName[] = ["users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic"];
 
 export const GROUPS: Record<string, ServiceName[]> = {
   // ingest reads the library folder and writes songs, media serves the audio files, pipeline
-  // keeps the stage states: they live where the data does.
-  library: ["users", "songs", "playlists", "ingest", "media", "pipeline"],
-  core: ["api", "users", "songs", "playlists", "ingest", "media", "pipeline"],
+  // keeps the stage states, fpindex the fingerprint index, stream sends the audio to players
+  // (and caches transcodes), subsonic answers the Subsonic API: they live where the data does.
+  library: ["users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic"],
+  core: ["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic"],
   // Stateless stage workers: no database, no shared disk; audio arrives as a stream.
-  workers: ["probe"],
+  workers: ["probe", "fingerprint", "features"],
   all: [...SERVICES],
 };
 
@@ -46,6 +47,11 @@ const LOADERS: Record<ServiceName, () => Promise<{ default: unknown }>> = {
   media: () => import("../services/media.service.js"),
   pipeline: () => import("../services/pipeline/pipeline.service.js"),
   probe: () => import("../services/probe.service.js"),
+  fpindex: () => import("../services/fingerprint/fpindex.service.js"),
+  fingerprint: () => import("../services/fingerprint/fingerprint.service.js"),
+  features: () => import("../services/features.service.js"),
+  stream: () => import("../services/stream/stream.service.js"),
+  subsonic: () => import("../services/subsonic/subsonic.service.js"),
   system: () => import("../services/system.service.js"),
 };
 

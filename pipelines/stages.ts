@@ -11,6 +11,9 @@
 // Stages that do not exist yet are simply absent; each later stage (fingerprint, features,
 // lyrics, align, embed) is added here with its action.
 
+import { FINGERPRINT_VERSION } from "../lib/fingerprint/landmarks.js";
+import { FEATURES_VERSION } from "../lib/features/analyze.js";
+
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
   attempts: number;
@@ -49,12 +52,32 @@ export const STAGES: readonly StageDef[] = [
   {
     name: "probe",
     action: "probe.run",
-    next: null,
+    next: "fingerprint",
     version: 1,
     concurrency: 2,
     timeoutMs: 10 * 60_000,
     retry: { attempts: 4, baseMs: 2_000, maxMs: 2 * 60_000 },
     description: "Decode the whole file once with ffmpeg: codec, sample rate, channels, bit rate and true duration; truncated or corrupt audio fails here with the reason.",
+  },
+  {
+    name: "fingerprint",
+    action: "fingerprint.compute",
+    next: "features",
+    version: FINGERPRINT_VERSION,
+    concurrency: 2,
+    timeoutMs: 10 * 60_000,
+    retry: { attempts: 4, baseMs: 2_000, maxMs: 2 * 60_000 },
+    description: "Landmark fingerprint (and Chromaprint when fpcalc is installed); the same recording already in the library is merged into one song, partial matches and other versions are linked as related; then the song is indexed for clip identification.",
+  },
+  {
+    name: "features",
+    action: "features.extract",
+    next: null,
+    version: FEATURES_VERSION,
+    concurrency: 2,
+    timeoutMs: 15 * 60_000,
+    retry: { attempts: 4, baseMs: 2_000, maxMs: 2 * 60_000 },
+    description: "One decode: tempo and beat grid, key and mode, EBU R128 loudness, true peak and the gain to the target, energy, danceability, valence/arousal, spectral shape, onset rate, MFCC statistics, instrumental estimate.",
   },
 ];
 

@@ -12,6 +12,8 @@ import { unauthorized, forbidden } from "../lib/errors.js";
 import { SESSIONS_REVOKED, type AuthUser, type Meta, type SessionsRevoked } from "../lib/auth/access.js";
 import { TokenCache } from "../lib/auth/token-cache.js";
 import { LiveEvents } from "../lib/http/live-events.js";
+import { streamRoutes } from "../lib/http/stream-routes.js";
+import { AuthCache, subsonicRoute } from "../lib/subsonic/route.js";
 
 type Req = IncomingMessage & {
   $ctx?: Context<unknown, Meta>;
@@ -21,7 +23,7 @@ type Req = IncomingMessage & {
 };
 type Res = ServerResponse;
 type Endpoint = { local: boolean; state: boolean; node: { available: boolean }; action: { name: string } };
-type This = Service & { cfg: Config; server: import("node:http").Server; renderMetrics: () => string; tokens: TokenCache; live: LiveEvents };
+type This = Service & { cfg: Config; server: import("node:http").Server; renderMetrics: () => string; tokens: TokenCache; live: LiveEvents; subsonicAuth: AuthCache };
 
 /** Cluster events forwarded to GET /api/events, under the name the stream gives them. */
 const LIVE_EVENTS: Record<string, string> = {
@@ -31,6 +33,8 @@ const LIVE_EVENTS: Record<string, string> = {
   "ingest.download.progress": "download.progress",
   "ingest.scan.progress": "scan.progress",
   "ingest.scanned": "scan.finished",
+  "song.merged": "song.merged",
+  "song.unmerged": "song.unmerged",
 };
 
 /** Actions reachable without an access token (they authenticate themselves or need none). */
@@ -155,6 +159,11 @@ const ApiService: ServiceSchema = {
   events: {
     [SESSIONS_REVOKED](this: This, ctx: Context<SessionsRevoked>) {
       this.tokens.revoke(ctx.params);
+      if ("userId" in ctx.params) this.subsonicAuth.forgetUser(ctx.params.userId);
+    },
+    // A Subsonic password or API key changed: checked Subsonic credentials of that user are forgotten.
+    "subsonic.credentials.changed"(this: This, ctx: Context<{ userId: number }>) {
+      this.subsonicAuth.forgetUser(ctx.params.userId);
     },
     // Live progress for the clients of GET /api/events.
     ...Object.fromEntries(Object.entries(LIVE_EVENTS).map(([event, name]) => [
@@ -170,6 +179,7 @@ const ApiService: ServiceSchema = {
   created(this: Service) {
     const self = this as This;
     self.tokens = new TokenCache();
+    self.subsonicAuth = new AuthCache();
     self.live = new LiveEvents();
     const cfg = (self.cfg = brokerConfig(this.broker));
     self.renderMetrics = prometheusRenderer(this.broker.metrics);
@@ -250,6 +260,14 @@ const ApiService: ServiceSchema = {
         aliases: { "POST /": "multipart:ingest.importPlaylistFile" },
       },
       {
+        // A clip to identify: only its first minute is listened to.
+        ...long,
+        path: "/api/identify",
+        bodyParsers: { json: false, urlencoded: false },
+        busboyConfig: { limits: { files: 1, fileSize: 50 * 1024 * 1024, fields: 5 } },
+        aliases: { "POST /": "multipart:fingerprint.identify" },
+      },
+      {
         ...long,
         bodyParsers: { json: { limit: "11mb", strict: false } },
         path: "/api/playlists/import",
@@ -287,6 +305,12 @@ const ApiService: ServiceSchema = {
           "POST songs": "songs.createSong",
           "GET songs/:id": "songs.getSong",
           "GET search": "songs.search",
+          "GET songs/:id/features": "songs.getFeatures",
+          "GET songs/:id/fingerprint": "fpindex.forSong",
+          "GET songs/:id/chromaprint": "fpindex.chromaprint",
+          "GET fingerprints/stats": "fpindex.stats",
+          "GET dedupe/merges": "fpindex.merges",
+          "POST dedupe/merges/:id/undo": "fpindex.undoMerge",
 
           "GET playlists": "playlists.listPlaylists",
           "POST playlists": "playlists.createPlaylist",
@@ -315,6 +339,8 @@ const ApiService: ServiceSchema = {
         },
       },
     ];
+    // Playback (stream, artwork, signed URLs, Subsonic credentials) and the Subsonic API under /rest.
+    routes.push(...(streamRoutes(common) as typeof routes), subsonicRoute(common) as (typeof routes)[number]);
     for (const route of routes) (this as unknown as { addRoute(r: object, toBottom: boolean): void }).addRoute(route, true);
   },
 };

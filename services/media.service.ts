@@ -11,16 +11,11 @@ import type { Database } from "../lib/db/connection.js";
 import type { Models } from "../lib/db/models.js";
 import { notFound } from "../lib/errors.js";
 import { resolveStored } from "../lib/media/store.js";
+import type { MediaInfo } from "../lib/media/read-media.js";
 
 type This = Service & { cfg: Config; database: Database; models: Models };
 
-export interface MediaInfo {
-  songId: number;
-  mediaPath: string;
-  format: string | null;
-  size: number;
-  hash: string | null;
-}
+export type { MediaInfo };
 
 const MediaService: ServiceSchema = {
   name: "media",

@@ -4,31 +4,10 @@
 // rate, decoded duration, or why the audio is unusable — to media.recordProbe, which stores
 // them. Running it twice stores the same facts again. Truncated, corrupt or non-audio files fail
 // the stage for good (a client error) with the reason in words; a missing ffmpeg is retryable.
-import type { Readable } from "node:stream";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
 import { checkAudio, FfmpegMissingError } from "../lib/media/ffmpeg.js";
-import type { MediaInfo } from "./media.service.js";
-
-/** How long a run waits for the node that keeps the audio to be announced, before it gives up (retryably). */
-const MEDIA_WAIT_MS = 10_000;
-
-/**
- * The song's audio, from whichever node keeps it. A node announces its services up to a second
- * after the last of them started (Moleculer debounces its INFO packet), and its orchestrator may
- * send work before that: a `media` not heard of yet is waited for, not an attempt spent.
- */
-async function readMedia(ctx: Context<unknown, { media?: MediaInfo }>, songId: number): Promise<Readable> {
-  try {
-    return await ctx.call<Readable, { songId: number }>("media.read", { songId });
-  } catch (err) {
-    if ((err as Errors.MoleculerError).type !== "SERVICE_NOT_FOUND") throw err;
-    await ctx.broker.waitForServices("media", MEDIA_WAIT_MS, 50).catch(() => {
-      throw err;
-    });
-    return ctx.call<Readable, { songId: number }>("media.read", { songId });
-  }
-}
+import { readMedia, type MediaInfo } from "../lib/media/read-media.js";
 
 const ProbeService: ServiceSchema = {
   name: "probe",

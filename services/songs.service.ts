@@ -1,12 +1,15 @@
-// songs: the song catalogue — listing with filters, one song with its sources, admin creation,
-// and search. Reads/writes: songs, song_sources (the search index follows by trigger).
+// songs: the song catalogue — listing with filters (tags and audio features), one song with its
+// sources, its audio features, admin creation, and search. Stores what the feature-extract stage
+// measured (recordFeatures). Reads/writes: songs, song_sources (the search index follows by trigger).
 import type { Context, ServiceSchema, Service } from "moleculer";
-import type { WhereOptions } from "sequelize";
+import { Op, type WhereOptions } from "sequelize";
+import { Errors } from "moleculer";
 import { DbMixin } from "../mixins/db.mixin.js";
 import type { Database } from "../lib/db/connection.js";
 import type { Models, Row } from "../lib/db/models.js";
 import { requireAdmin, type Meta } from "../lib/auth/access.js";
-import { notFound } from "../lib/errors.js";
+import { notFound, validationError } from "../lib/errors.js";
+import { parseKeyName } from "../lib/features/key-names.js";
 import { searchSongIds } from "../lib/search/songs-search.js";
 import { isoDate } from "../lib/dates.js";
 import { brokerConfig } from "../lib/config.js";
@@ -29,10 +32,14 @@ export interface SongDto {
   key: string | null;
   mode: string | null;
   loudness: number | null;
+  energy: number | null;
+  danceability: number | null;
   cacheState: string;
   /** Whether cover art was found in the file (served by the stream service's artwork endpoint). */
   hasArtwork: boolean;
   dateAdded: string | null;
+  /** Set when the fingerprint stage (or an admin) merged this song into another one: use that id. */
+  mergedInto?: number;
   sources?: Array<{ source: string; sourceId: string; url: string | null }>;
 }
 
@@ -52,10 +59,13 @@ export function songDto(s: Row | Record<string, any>): SongDto {
     key: s.key ?? null,
     mode: s.mode ?? null,
     loudness: s.loudness ?? null,
+    energy: s.energy ?? null,
+    danceability: s.danceability ?? null,
     cacheState: s.cache_state,
     hasArtwork: !!s.artwork_path,
     dateAdded: isoDate(s.date_added),
   };
+  if (s.merged_into != null) dto.mergedInto = Number(s.merged_into);
   if (Array.isArray(s.sources)) {
     dto.sources = s.sources.map((src: Row) => ({ source: src.source, sourceId: src.source_id, url: src.url ?? null }));
   }
@@ -68,13 +78,29 @@ const SORTS: Record<string, [string, "ASC" | "DESC"][]> = {
   album: [["album", "ASC"], ["disc_no", "ASC"], ["track_no", "ASC"], ["id", "ASC"]],
   recent: [["date_added", "DESC"], ["id", "DESC"]],
   id: [["id", "ASC"]],
+  tempo: [["tempo", "ASC"], ["id", "ASC"]],
+  energy: [["energy", "DESC"], ["id", "ASC"]],
 };
+
+/** Range filters on audio features: query parameter → column. */
+const RANGES: Record<string, { column: string; min: number; max: number }> = {
+  tempo: { column: "tempo", min: 0, max: 400 },
+  energy: { column: "energy", min: 0, max: 1 },
+  danceability: { column: "danceability", min: 0, max: 1 },
+  valence: { column: "valence", min: 0, max: 1 },
+  instrumental: { column: "instrumental", min: 0, max: 1 },
+  loudness: { column: "loudness", min: -120, max: 20 },
+};
+const RANGE_PARAMS = Object.fromEntries(Object.entries(RANGES).flatMap(([name, r]) => [
+  [`${name}_min`, { type: "number", min: r.min, max: r.max, convert: true, optional: true }],
+  [`${name}_max`, { type: "number", min: r.min, max: r.max, convert: true, optional: true }],
+]));
 
 // The two hot read paths (one song, search results) read rows with plain SQL (database.select)
 // instead of model queries, which cost Sequelize's per-query overhead, an extra PRAGMA round
 // trip and model instances for every column. songDto reads either kind of row.
 const DTO_COLUMNS = ["id", "title", "artist", "album", "album_artist", "track_no", "disc_no", "year", "genre",
-  "duration_ms", "tempo", "key", "mode", "loudness", "cache_state", "artwork_path", "date_added"];
+  "duration_ms", "tempo", "key", "mode", "loudness", "energy", "danceability", "cache_state", "artwork_path", "date_added", "merged_into"];
 const DTO_SELECT = DTO_COLUMNS.map((c) => `s."${c}"`).join(", ");
 
 const TEXT = (max: number) => ({ type: "string", trim: true, max, optional: true, nullable: true });
@@ -91,20 +117,40 @@ const SongsService: ServiceSchema = {
         artist: { type: "string", max: 512, optional: true },
         album: { type: "string", max: 512, optional: true },
         genre: { type: "string", max: 255, optional: true },
+        key: { type: "string", max: 16, optional: true },
+        mode: { type: "enum", values: ["major", "minor"], optional: true },
+        ...RANGE_PARAMS,
         sort: { type: "enum", values: Object.keys(SORTS), default: "artist" },
       },
-      async handler(this: This, ctx: Context<{ page: number; pageSize: number; artist?: string; album?: string; genre?: string; sort: string }>) {
+      async handler(this: This, ctx: Context<Record<string, any>>) {
         const { page, pageSize } = ctx.params;
+        // Songs merged into another one are not listed: their sources and entries moved there.
+        const where: Record<string | symbol, unknown> = { merged_into: null };
         // Filters are exact: clients pass back the names the library gave them.
-        const where: WhereOptions = {};
         for (const field of ["artist", "album", "genre"] as const) {
           const value = ctx.params[field];
-          if (value !== undefined) Object.assign(where, { [field]: value });
+          if (value !== undefined) where[field] = value;
+        }
+        if (ctx.params.key !== undefined) {
+          const k = parseKeyName(ctx.params.key);
+          if (!k) throw validationError([{ field: "key", message: `"${ctx.params.key}" is not a key: use a tonic like C, F#, Bb, optionally with m/minor or major` }]);
+          where.key = k.tonic;
+          if (k.mode) where.mode = k.mode;
+        }
+        if (ctx.params.mode !== undefined) {
+          if (where.mode && where.mode !== ctx.params.mode) throw validationError([{ field: "mode", message: "contradicts the mode given in key" }]);
+          where.mode = ctx.params.mode;
+        }
+        for (const [name, r] of Object.entries(RANGES)) {
+          const lo = ctx.params[`${name}_min`], hi = ctx.params[`${name}_max`];
+          if (lo === undefined && hi === undefined) continue;
+          if (lo !== undefined && hi !== undefined && lo > hi) throw validationError([{ field: `${name}_min`, message: `is above ${name}_max` }]);
+          where[r.column] = { ...(lo !== undefined ? { [Op.gte]: lo } : {}), ...(hi !== undefined ? { [Op.lte]: hi } : {}) };
         }
         const { Song } = this.models;
         const [total, rows] = await Promise.all([
-          Song.count({ where }),
-          Song.findAll({ where, order: SORTS[ctx.params.sort], limit: pageSize, offset: (page - 1) * pageSize }),
+          Song.count({ where: where as WhereOptions }),
+          Song.findAll({ where: where as WhereOptions, order: SORTS[ctx.params.sort], limit: pageSize, offset: (page - 1) * pageSize }),
         ]);
         return { rows: rows.map(songDto), total, page, pageSize, totalPages: Math.ceil(total / pageSize) };
       },
@@ -126,6 +172,66 @@ const SongsService: ServiceSchema = {
           .filter((r) => r.src_source != null)
           .map((r) => ({ source: r.src_source, source_id: r.src_source_id, url: r.src_url }));
         return songDto(song);
+      },
+    },
+
+    /** What the feature-extract stage measured (GET /api/songs/:id/features). */
+    getFeatures: {
+      params: { id: { type: "number", integer: true, positive: true, convert: true } },
+      async handler(this: This, ctx: Context<{ id: number }>) {
+        const [s] = await this.database.select<Record<string, any>>(
+          `SELECT id, tempo, key, mode, loudness, energy, danceability, valence, instrumental, gain_db, true_peak, features, features_version
+             FROM songs WHERE id = ?`, [ctx.params.id]);
+        if (!s) throw notFound("Song", ctx.params.id);
+        if (s.features == null) {
+          throw new Errors.MoleculerClientError(`Song ${ctx.params.id} has not been analysed yet: see GET /api/pipeline/songs/${ctx.params.id}`, 404, "FEATURES_PENDING");
+        }
+        const features = typeof s.features === "string" ? JSON.parse(s.features) : s.features;
+        return {
+          songId: Number(s.id),
+          version: s.features_version == null ? null : Number(s.features_version),
+          tempo: s.tempo,
+          key: s.key,
+          mode: s.mode,
+          loudness: s.loudness,
+          gainDb: s.gain_db,
+          truePeak: s.true_peak,
+          energy: s.energy,
+          danceability: s.danceability,
+          valence: s.valence,
+          instrumental: s.instrumental,
+          features,
+        };
+      },
+    },
+
+    /** Stores a song's audio features (the feature-extract stage calls it). */
+    recordFeatures: {
+      visibility: "public",
+      params: {
+        songId: { type: "number", integer: true, positive: true },
+        version: { type: "number", integer: true, positive: true },
+        features: { type: "object" },
+      },
+      async handler(this: This, ctx: Context<{ songId: number; version: number; features: Record<string, any> }>) {
+        const f = ctx.params.features;
+        const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+        const [n] = await this.models.Song.update({
+          tempo: num(f.tempo?.bpm),
+          key: typeof f.key?.tonic === "string" ? f.key.tonic : null,
+          mode: f.key?.mode === "major" || f.key?.mode === "minor" ? f.key.mode : null,
+          loudness: num(f.loudness?.integratedLufs),
+          gain_db: num(f.loudness?.gainDb),
+          true_peak: num(f.loudness?.truePeakDbtp),
+          energy: num(f.energy),
+          danceability: num(f.danceability),
+          valence: num(f.valence),
+          instrumental: num(f.instrumental),
+          features: f,
+          features_version: ctx.params.version,
+        }, { where: { id: ctx.params.songId } });
+        if (!n) throw notFound("Song", ctx.params.songId);
+        return { songId: ctx.params.songId };
       },
     },
 
@@ -173,7 +279,7 @@ const SongsService: ServiceSchema = {
       async handler(this: This, ctx: Context<{ q: string; limit: number; offset: number }>) {
         const hits = await searchSongIds(this.database, ctx.params.q, ctx.params.limit, ctx.params.offset, brokerConfig(this.broker).searchCacheSize);
         const songs = hits.length === 0 ? [] : await this.database.select<Record<string, any>>(
-          `SELECT ${DTO_SELECT} FROM songs s WHERE s.id IN (${hits.map(() => "?").join(", ")})`,
+          `SELECT ${DTO_SELECT} FROM songs s WHERE s.id IN (${hits.map(() => "?").join(", ")}) AND s.merged_into IS NULL`,
           hits.map((h) => h.id),
         );
         const byId = new Map(songs.map((s) => [s.id as number, s]));

@@ -6,6 +6,9 @@ import * as m0001 from "./migrations/0001-core.js";
 import * as m0002 from "./migrations/0002-search.js";
 import * as m0003 from "./migrations/0003-library-files.js";
 import * as m0004 from "./migrations/0004-pipeline.js";
+import * as m0005 from "./migrations/0005-fingerprints.js";
+import * as m0006 from "./migrations/0006-features.js";
+import * as m0007 from "./migrations/0007-stream.js";
 
 interface Migration {
   name: string;
@@ -13,7 +16,7 @@ interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [m0001, m0002, m0003, m0004];
+export const MIGRATIONS: Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];
 
 export function migrator(sequelize: Sequelize, migrations: Migration[] = MIGRATIONS) {
   return new Umzug({

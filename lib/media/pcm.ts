@@ -4,6 +4,11 @@
 // the next block, ffmpeg blocks on a full pipe, so at most a block plus the pipe's buffers are in memory.
 // Leaving the loop early, or aborting, kills ffmpeg and waits for it to exit. MP4-family streams are
 // spooled to a temp file first (their index may sit at the end, which a pipe cannot seek to).
+// With `ebur128`, the same ffmpeg process also measures loudness: a filter graph splits the decoded
+// audio, one branch becomes the mono PCM, the other — at the original channel layout and sample rate,
+// so the figures are those `ffmpeg -af ebur128` gives for the file — goes through ffmpeg's `ebur128`
+// filter (EBU R128 / ITU-R BS.1770) into `anullsink`; the summary it logs at the end (integrated
+// loudness, loudness range, true or sample peak) is read from ffmpeg's log, line by line.
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { Readable } from "node:stream";
@@ -25,6 +30,28 @@ export interface PcmOptions {
   /** Extension or format of a nameless stream ("m4a"): MP4-family streams are spooled to a temp file.
    * A stream starting with an MP4 `ftyp` box is spooled whatever the hint. */
   formatHint?: string;
+  /** Also measure EBU R128 loudness of the original audio in the same ffmpeg run; `onSummary` gets the
+   * summary once ffmpeg has finished, before the last block is yielded. */
+  ebur128?: Ebur128Options;
+}
+
+export interface Ebur128Options {
+  /** True peak (4× oversampled, ITU-R BS.1770-4 annex 2) rather than sample peak; default true.
+   * It roughly doubles the filter's cost. */
+  truePeak?: boolean;
+  onSummary(summary: Ebur128Summary): void;
+}
+
+/** What ffmpeg's ebur128 filter reports for the whole input. */
+export interface Ebur128Summary {
+  /** Integrated loudness in LUFS (ffmpeg reports −70 for silence). */
+  integratedLufs: number;
+  /** Loudness range in LU. */
+  loudnessRangeLu: number;
+  /** Peak over all channels: true peak in dBTP, or sample peak in dBFS (see `peakKind`); −Infinity
+   * for digital silence. */
+  peakDb: number;
+  peakKind: "true" | "sample";
 }
 
 export interface PcmAllOptions extends PcmOptions {
@@ -114,8 +141,14 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
     ...(opts.startSec ? ["-ss", opts.startSec.toFixed(6)] : []),
     ...(opts.durationSec !== undefined ? ["-t", opts.durationSec.toFixed(6)] : []),
   ];
-  const args = ["-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", ...seek, "-i", inputArg,
-    "-map", "0:a:0", "-ac", "1", "-ar", String(rate), "-f", F32, "pipe:1"];
+  const loud = opts.ebur128;
+  const output = loud
+    ? ["-filter_complex", `[0:a:0]asplit=2[pcm][loud];[pcm]aformat=sample_fmts=flt:sample_rates=${rate}:channel_layouts=mono[out];` +
+        `[loud]ebur128=peak=${loud.truePeak === false ? "sample" : "true"}:framelog=verbose,anullsink`, "-map", "[out]"]
+    : ["-map", "0:a:0", "-ac", "1", "-ar", String(rate)];
+  // The summary is logged at level info: read the log line by line then, errors told by their tag.
+  const args = ["-nostdin", "-hide_banner", "-nostats", "-loglevel", loud ? "level+info" : "error", ...seek, "-i", inputArg,
+    ...output, "-f", F32, "pipe:1"];
   if (signal?.aborted) {
     stdin?.destroy();
     throw signal.reason;
@@ -129,7 +162,21 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
   const kill = () => void (child.exitCode === null && child.signalCode === null && child.kill("SIGKILL"));
   signal?.addEventListener("abort", kill, { once: true });
   let log = "";
-  child.stderr!.setEncoding("utf8").on("data", (s: string) => void (log.length < MAX_LOG_CHARS && (log += s)));
+  const summary = loud ? new Ebur128Reader() : null;
+  if (summary) {
+    let rest = "";
+    child.stderr!.setEncoding("utf8").on("data", (chunk: string) => {
+      const lines = (rest + chunk).split(/\r\n|\r|\n/);
+      rest = lines.pop()!;
+      for (const l of lines) {
+        const error = /^(?:\[[^\]]+\] )?\[(error|fatal|panic)\] /.exec(l);
+        if (error && log.length < MAX_LOG_CHARS) log += l.replace(`[${error[1]}] `, "") + "\n";
+        summary.line(l);
+      }
+    });
+  } else {
+    child.stderr!.setEncoding("utf8").on("data", (s: string) => void (log.length < MAX_LOG_CHARS && (log += s)));
+  }
   if (stdin && child.stdin) {
     child.stdin.on("error", () => {}); // EPIPE: ffmpeg stopped reading (not audio, -t reached, killed)
     stdin.on("error", (e) => {
@@ -167,6 +214,11 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
       const why = reason(log, inputArg) || (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
       throw new PcmDecodeError(`ffmpeg could not decode ${what}: ${why}`, log, exit.code);
     }
+    if (loud && summary) {
+      const result = summary.result(loud.truePeak === false ? "sample" : "true");
+      if (!result) throw new PcmDecodeError(`ffmpeg gave no loudness summary for ${what}`, log, exit.code);
+      loud.onSummary(result);
+    }
     const samples = Math.floor(filled / 4);
     if (samples > 0) yield new Float32Array(block.buffer, 0, samples).slice();
   } finally {
@@ -180,9 +232,51 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
 
 /** ffmpeg's first error lines, without its object addresses and the input's name. */
 function reason(log: string, inputArg: string): string {
-  if (/Stream map '0:a:0' matches no streams/.test(log)) return "no audio stream";
+  if (/Stream map '0:a:0' matches no streams|Stream specifier ':a:0' in filtergraph description .* matches no streams/.test(log)) return "no audio stream";
   return log.split(/\r?\n/).map((l) => l.trim()).filter(Boolean).slice(0, 3)
     .map((l) => l.replace(/^\[([^\]@]+?) @ 0x[0-9a-f]+\] /, "$1: "))
     .map((l) => (l.startsWith(inputArg + ": ") ? l.slice(inputArg.length + 2) : l))
     .join("; ");
 }
+
+/**
+ * Reads the summary the ebur128 filter logs when it is freed:
+ *   [Parsed_ebur128_2 @ 0x…] [info] Summary:
+ *     Integrated loudness:
+ *       I:         -27.8 LUFS
+ *     Loudness range:
+ *       LRA:         4.3 LU
+ *     True peak:            (or "Sample peak:")
+ *       Peak:       -0.5 dBFS
+ * ffmpeg may build the filter graph twice (once to learn the output format) and then logs an empty
+ * summary first: the last one counts.
+ */
+class Ebur128Reader {
+  private current: Partial<Record<"i" | "lra" | "peak", number>> | null = null;
+  private last: Partial<Record<"i" | "lra" | "peak", number>> | null = null;
+  private section = "";
+
+  line(l: string): void {
+    if (/\] \[info\] Summary:\s*$/.test(l)) {
+      this.current = {};
+      this.last = this.current;
+      this.section = "";
+      return;
+    }
+    if (!this.current) return;
+    let m: RegExpExecArray | null;
+    if ((m = /^\s+(Integrated loudness|Loudness range|True peak|Sample peak):\s*$/.exec(l))) this.section = m[1];
+    else if ((m = /^\s+I:\s+(-?[\d.]+|-?inf) LUFS/.exec(l))) this.current.i = num(m[1]);
+    else if ((m = /^\s+LRA:\s+(-?[\d.]+|-?inf) LU/.exec(l))) this.current.lra = num(m[1]);
+    else if ((m = /^\s+Peak:\s+(-?[\d.]+|-?inf) dBFS/.exec(l)) && /peak/.test(this.section)) this.current.peak = num(m[1]);
+    else if (/^\S/.test(l)) this.current = null; // the next log line: the summary is over
+  }
+
+  result(kind: "true" | "sample"): Ebur128Summary | null {
+    const s = this.last;
+    if (!s || s.i === undefined || s.lra === undefined || s.peak === undefined) return null;
+    return { integratedLufs: s.i, loudnessRangeLu: s.lra, peakDb: s.peak, peakKind: kind };
+  }
+}
+
+const num = (s: string): number => (/inf/.test(s) ? (s.startsWith("-") ? -Infinity : Infinity) : Number(s));

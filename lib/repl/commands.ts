@@ -4,6 +4,7 @@
 import type { ServiceBroker } from "moleculer";
 import type { SongDto } from "../../services/songs.service.js";
 import { pipelineCommands } from "./pipeline-commands.js";
+import { analysisCommands } from "./analysis-commands.js";
 
 export interface ReplCommand {
   command: string;
@@ -109,5 +110,6 @@ export function replCommands(print: Print = (t) => console.log(t)): ReplCommand[
       },
     },
     ...pipelineCommands(print),
+    ...analysisCommands(print),
   ] as ReplCommand[];
 }

@@ -42,7 +42,8 @@ export async function follow(broker: ServiceBroker, songIds: number[], print: Pr
         const took = st.state === "done" || st.state === "skipped" ? ` (${secs(st.durationMs)}${st.node ? ` on ${st.node}` : ""})` : "";
         print(`  #${id} ${p.title}: ${st.stage} ${st.state}${took}${extra}`);
       }
-      if (p.state === "ready" || p.state === "failed") final.set(id, p.state);
+      if (p.state === "merged") print(`  #${id} ${p.title}: the same recording as song #${p.mergedInto}: merged into it`);
+      if (p.state === "ready" || p.state === "failed" || p.state === "merged") final.set(id, p.state);
     }
     if (final.size < songIds.length) await new Promise((r) => setTimeout(r, 300));
   }
@@ -71,7 +72,7 @@ export function pipelineCommands(print: Print): ReplCommand[] {
           const res = await broker.call<{ retried: number }, any>("pipeline.retry", { id: Number(arg) });
           print(`song ${arg}: ${res.retried} stage(s) queued again`);
           const counts = await follow(broker, [Number(arg)], print);
-          return print(`song ${arg}: ${counts.ready ? "ready" : counts.failed ? "failed" : "still running"}`);
+          return print(`song ${arg}: ${counts.ready ? "ready" : counts.failed ? "failed" : counts.merged ? "merged" : "still running"}`);
         }
         if (action === "rerun") {
           if (!arg) return print("usage: pipeline rerun <stage>");
@@ -106,7 +107,7 @@ export function pipelineCommands(print: Print): ReplCommand[] {
         }
         if (!ids.length) return;
         const c = await follow(broker, ids, print);
-        print(`${c.ready} ready, ${c.failed} failed${c.waiting ? `, ${c.waiting} still in progress` : ""}`);
+        print(`${c.ready} ready, ${c.failed} failed${c.merged ? `, ${c.merged} merged into songs already in the library` : ""}${c.waiting ? `, ${c.waiting} still in progress` : ""}`);
       },
     },
   ];

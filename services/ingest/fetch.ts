@@ -70,7 +70,7 @@ export async function downloadStage(env: FetchEnv, songId: number): Promise<{ st
 
   const dir = stagingDir(env.cfg);
   await fs.promises.mkdir(dir, { recursive: true });
-  let staged: { path: string; sha256: string; ext: string; fileName: string | null; info?: Record<string, any> };
+  let staged: StagedDownload;
   try {
     if (needsYtDlp(target)) {
       const r = await ytDlpDownload(target, dir, {
@@ -89,6 +89,33 @@ export async function downloadStage(env: FetchEnv, songId: number): Promise<{ st
     throw asStageError(err);
   }
 
+  return adoptDownloaded(env, song, staged, target);
+}
+
+/** A finished download in the staging folder, about to become a song's audio. */
+export interface StagedDownload {
+  path: string;
+  sha256: string;
+  /** Extension to store it under (from its sniffed format). */
+  ext: string;
+  /** The server's name for the file, for guessing tags it lacks. */
+  fileName: string | null;
+  /** A page's metadata (yt-dlp), better than the file's name. */
+  info?: Record<string, any>;
+}
+
+/**
+ * How a finished download becomes `song`'s audio — used by the download stage and by the stream
+ * service's caching proxy (a remote song streamed to a listener while it downloads): reads the
+ * file's facts, merges the song into a twin the library already has, or fills missing tags, moves
+ * the file into the media store and marks the song local, and keeps its cover art. The staged
+ * file is gone afterwards, whatever happened.
+ */
+export async function adoptDownloaded(
+  env: Omit<FetchEnv, "progress">, song: Row, staged: StagedDownload, target: string,
+): Promise<{ status: "done" | "skipped"; mergedInto?: number }> {
+  const { Song } = env.models;
+  const songId = song.id as number;
   try {
     let facts: FileFacts;
     try {

@@ -66,8 +66,9 @@ type This = Service & {
 export interface SongPipeline {
   songId: number;
   title: string;
-  /** ready | failed | running | pending | not queued */
+  /** ready | failed | running | pending | not queued | merged (into `mergedInto`) */
   state: string;
+  mergedInto?: number;
   stages: Array<{
     stage: string; state: StageState | "waiting"; attempts: number; lastError: string | null; errorType: string | null;
     node: string | null; version: number | null; currentVersion: number; queuedAt: string | null;
@@ -331,14 +332,17 @@ const PipelineService: ServiceSchema = {
     },
 
     async songView(this: This, songId: number): Promise<SongPipeline> {
-      const [song] = await this.database.select<{ id: number; title: string }>(`SELECT id, title FROM songs WHERE id = ?`, [songId]);
+      const [song] = await this.database.select<{ id: number; title: string; merged_into: number | null }>(
+        `SELECT id, title, merged_into FROM songs WHERE id = ?`, [songId]);
       if (!song) throw notFound("Song", songId);
       const rows = await this.store.forSong(songId);
       const byStage = new Map(rows.map((r) => [r.stage, r]));
       return {
         songId,
         title: song.title,
-        state: songState(rows, this.stages[this.stages.length - 1].name),
+        // A song merged into another by the fingerprint stage left the pipeline there.
+        state: song.merged_into != null ? "merged" : songState(rows, this.stages[this.stages.length - 1].name),
+        ...(song.merged_into != null ? { mergedInto: Number(song.merged_into) } : {}),
         stages: this.stages.map((s) => {
           const r = byStage.get(s.name);
           return {

@@ -169,7 +169,7 @@ export class PipelineStore {
       queued += await this.exec(
         `INSERT INTO pipeline_stages (song_id, stage, state, priority, attempts, queued_at, next_attempt_at, updated_at)
          SELECT s.id, ?, 'pending', 1, 0, ?, 0, ? FROM songs s
-         WHERE (s.media_path IS NOT NULL OR s.cache_state = 'remote')
+         WHERE (s.media_path IS NOT NULL OR s.cache_state = 'remote') AND s.merged_into IS NULL
            AND NOT EXISTS (SELECT 1 FROM pipeline_stages p WHERE p.song_id = s.id)`,
         [this.stages[0].name, now, now], t,
       );

@@ -11,6 +11,7 @@ import { freePort, makeTempDir, spawnNode, startNats, waitFor, waitForHttp, type
 import { http, register } from "../helpers/embedded.js";
 import { makeTone } from "../helpers/audio.js";
 import { sqliteQuery } from "../helpers/sqlite.js";
+import { STAGES } from "../../pipelines/stages.js";
 
 const EXTS = ["mp3", "flac", "ogg", "m4a", "wav"];
 const FIRST = 16;
@@ -52,12 +53,12 @@ async function waitAllReady(songs: number, what: string): Promise<void> {
       for (const p of procs.values()) if (p.name === "core" && !p.running) throw new Error(`core exited:\n${p.log()}`);
       const [r] = await q<{ songs: number; ready: number; bad: number }>(
         `SELECT (SELECT COUNT(*) FROM songs) AS songs,
-                (SELECT COUNT(*) FROM pipeline_stages WHERE stage = 'probe' AND state = 'done') AS ready,
+                (SELECT COUNT(*) FROM pipeline_stages WHERE stage = 'features' AND state = 'done') AS ready,
                 (SELECT COUNT(*) FROM pipeline_stages WHERE state = 'failed') AS bad`,
       );
       if (r.bad) throw new Error(`${r.bad} stage(s) failed: ${JSON.stringify(await q(`SELECT song_id, stage, attempts, last_error FROM pipeline_stages WHERE state = 'failed'`))}`);
       return r.songs === songs && r.ready === songs;
-    }, { timeout: 35_000, interval: 100 });
+    }, { timeout: 60_000, interval: 100 });
   } catch (err) {
     const rows = await q(`SELECT song_id, stage, state, attempts, node_id, last_error FROM pipeline_stages WHERE state <> 'done' AND state <> 'skipped'`).catch(() => []);
     throw new Error(`${(err as Error).message}\nunfinished: ${JSON.stringify(rows)}\n${logs()}`);
@@ -131,7 +132,7 @@ describe("pipeline stage workers on other nodes (real processes over NATS)", () 
 
     // The workers kept nothing: no database, no library folder, not a file.
     for (const [id, dir] of Object.entries(workerDirs)) expect(fs.readdirSync(dir), id).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 
   it("killing a worker mid-run: its songs are probed again on the other one, and every song is ready", async () => {
     const w2 = procs.get("w2")!;
@@ -189,9 +190,15 @@ describe("pipeline stage workers on other nodes (real processes over NATS)", () 
     expect(status.songs).toEqual({ songs: FIRST + SECOND, ready: FIRST + SECOND, failed: 0, inProgress: 0 });
     expect(status.stages.find((s: { stage: string }) => s.stage === "probe")).toMatchObject({ running: 0, pending: 0, failed: 0, inFlight: 0, workers: ["w1"] });
     const [rowCount] = await q<{ n: number; pairs: number }>(`SELECT COUNT(*) AS n, COUNT(DISTINCT song_id || '/' || stage) AS pairs FROM pipeline_stages`);
-    expect(rowCount).toEqual({ n: 2 * (FIRST + SECOND), pairs: 2 * (FIRST + SECOND) });
+    expect(rowCount).toEqual({ n: STAGES.length * (FIRST + SECOND), pairs: STAGES.length * (FIRST + SECOND) });
+    // The analysis stages ran on the workers too, and their results reached the core's database.
+    const analysis = await q<{ stage: string; node_id: string }>(`SELECT stage, node_id FROM pipeline_stages WHERE stage IN ('fingerprint', 'features')`);
+    for (const r of analysis) expect(["w1", "w2"]).toContain(r.node_id);
+    const [stored] = await q<{ fingerprints: number; features: number }>(
+      `SELECT (SELECT COUNT(*) FROM fingerprint_songs) AS fingerprints, (SELECT COUNT(*) FROM songs WHERE features IS NOT NULL) AS features`);
+    expect(stored).toEqual({ fingerprints: FIRST + SECOND, features: FIRST + SECOND });
     const [hashes] = await q<{ n: number; distinct: number }>(`SELECT COUNT(*) AS n, COUNT(DISTINCT media_hash) AS "distinct" FROM songs`);
     expect(hashes).toEqual({ n: FIRST + SECOND, distinct: FIRST + SECOND });
     expect(fs.readdirSync(workerDirs.w1)).toEqual([]);
-  }, 60_000);
+  }, 90_000);
 });

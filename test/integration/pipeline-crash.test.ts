@@ -9,6 +9,7 @@ import { freePort, makeTempDir, spawnTonearm, waitFor, type Proc } from "../help
 import { http, register } from "../helpers/embedded.js";
 import { makeTone } from "../helpers/audio.js";
 import { sqliteQuery } from "../helpers/sqlite.js";
+import { STAGES } from "../../pipelines/stages.js";
 
 const FORMATS = [
   { ext: "mp3", codec: "mp3" },
@@ -90,10 +91,10 @@ describe("kill -9 in the middle of the pipeline", () => {
         if (!second.running) throw new Error(`the node exited:\n${second.log()}`);
         const [r] = await q<{ songs: number; ready: number }>(
           `SELECT (SELECT COUNT(*) FROM songs) AS songs,
-                  (SELECT COUNT(*) FROM pipeline_stages WHERE stage = 'probe' AND state IN ('done', 'skipped')) AS ready`,
+                  (SELECT COUNT(*) FROM pipeline_stages WHERE stage = 'features' AND state IN ('done', 'skipped')) AS ready`,
         );
         return r.songs >= FILES.length && r.ready >= FILES.length;
-      }, { timeout: 30_000, interval: 100 });
+      }, { timeout: 60_000, interval: 100 });
     } catch (err) {
       throw new Error(`${(err as Error).message}\n${JSON.stringify(await q(`SELECT song_id, stage, state, attempts, last_error FROM pipeline_stages WHERE state <> 'done' AND state <> 'skipped'`))}\n${logs()}`);
     }
@@ -135,11 +136,12 @@ describe("kill -9 in the middle of the pipeline", () => {
     const rows = await rw<{ song_id: number; stage: string; state: string; attempts: number; lease_until: number | null; owner: string | null; version: number }>(
       `SELECT song_id, stage, state, attempts, lease_until, owner, version FROM pipeline_stages ORDER BY song_id, stage`,
     );
-    expect(rows).toHaveLength(2 * FILES.length);
-    expect(new Set(rows.map((r) => `${r.song_id}/${r.stage}`)).size).toBe(2 * FILES.length);
+    const stageCount = STAGES.length;
+    expect(rows).toHaveLength(stageCount * FILES.length);
+    expect(new Set(rows.map((r) => `${r.song_id}/${r.stage}`)).size).toBe(stageCount * FILES.length);
     expect(new Set(rows.map((r) => r.song_id))).toEqual(new Set(songs.map((s) => s.id)));
     for (const r of rows) {
-      expect(r).toMatchObject({ state: r.stage === "download" ? "skipped" : "done", lease_until: null, owner: null, version: 1 });
+      expect(r).toMatchObject({ state: r.stage === "download" ? "skipped" : "done", lease_until: null, owner: null, version: STAGES.find((s) => s.name === r.stage)!.version });
     }
     console.log("probe attempts after the restart:", rows.filter((r) => r.stage === "probe").reduce<Record<number, number>>((m, r) => ((m[r.attempts] = (m[r.attempts] ?? 0) + 1), m), {}));
 

@@ -84,7 +84,7 @@ describe("pipeline", () => {
     await waitFor(async () => (await songByTitle("Good Mp3")) && (await songByTitle("Good Flac")) && (await songByTitle("Cut Short")), 20_000, "the scan");
     const good = await settled((await songByTitle("Good Mp3")).id);
     expect(good.state).toBe("ready");
-    expect(good.stages.map((s: any) => [s.stage, s.state])).toEqual([["download", "skipped"], ["probe", "done"]]);
+    expect(good.stages.map((s: any) => [s.stage, s.state])).toEqual([["download", "skipped"], ["probe", "done"], ["fingerprint", "done"], ["features", "done"]]);
     expect(good.stages[1]).toMatchObject({ attempts: 1, version: 1, currentVersion: 1, lastError: null });
     expect(good.stages[1].node).toBeTruthy();
     expect(good.stages[1].durationMs).toBeGreaterThanOrEqual(0);

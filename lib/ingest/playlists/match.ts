@@ -63,7 +63,7 @@ const jw = (a: string, b: string) => (a && b ? JaroWinklerDistance(a, b) : 0);
  * the other side, both ways, counting a partner below 0.85 as none. Typos keep both halves high;
  * a different or missing word pulls the second half down.
  */
-function similarity(a: string, b: string): number {
+export function similarity(a: string, b: string): number {
   if (a === b) return a ? 1 : 0;
   if (a.replace(/ /g, "") === b.replace(/ /g, "")) return 0.98; // "radio head", "ac dc"
   const wa = a.split(" ");
@@ -101,7 +101,7 @@ const MARKERS: Record<string, string> = {
   nightcore: "nightcore", rehearsal: "demo", outtake: "demo", alternate: "alternate", alt: "alternate",
 };
 
-interface TitleParts {
+export interface TitleParts {
   /** Words of the title with noise and version qualifiers removed, other brackets kept. */
   base: string;
   /** The title without any bracketed or dash-separated part at all. */
@@ -114,7 +114,7 @@ interface TitleParts {
 
 const FEAT = /\b(?:feat\.?|ft\.?|featuring)(?=\s|$)/;
 
-function analyzeTitle(title: string): TitleParts {
+export function analyzeTitle(title: string): TitleParts {
   const markers = new Set<string>();
   const remix: string[] = [];
   /** Records what one qualifier says; true when its words belong to the title itself. */

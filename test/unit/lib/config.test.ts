@@ -22,11 +22,11 @@ describe("configuration", () => {
 
 describe("service selection", () => {
   it("expands groups and always adds the per-node system service", () => {
-    expect(resolveServices([])).toEqual(["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "probe", "system"]);
+    expect(resolveServices([])).toEqual(["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic", "probe", "fingerprint", "features", "system"]);
     expect(resolveServices(["api"])).toEqual(["api", "system"]);
-    expect(resolveServices(["library"])).toEqual(["users", "songs", "playlists", "ingest", "media", "pipeline", "system"]);
+    expect(resolveServices(["library"])).toEqual(["users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic", "system"]);
     // Stage workers carry no data services: a worker Pi needs no database and no music.
-    expect(resolveServices(["workers"])).toEqual(["probe", "system"]);
+    expect(resolveServices(["workers"])).toEqual(["probe", "fingerprint", "features", "system"]);
   });
 
   it("names unknown services", () => {

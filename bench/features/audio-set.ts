@@ -1,0 +1,134 @@
+// The audio set bench/features measures against: songs synthesized by synth.ts with a known tempo
+// and key — a drum kit playing one of its 4/4 patterns (plain rock beats, four-on-the-floor, 16th-note
+// hi-hats, funk with ghost notes, syncopated kicks, breakbeats) at a tempo drawn from 70 … 180 BPM,
+// over a chord progression in a known key (every tonic in both modes, cycled, so any 24 files cover
+// all 24 keys), with bass, an optional melody, one of five timbres, and for some songs a tuning off
+// A = 440 Hz by up to ±30 cents; drum and harmony levels vary by several dB. Encoded as mp3 (LAME
+// VBR), Ogg Vorbis and FLAC at 44.1 or 48 kHz. Everything is drawn from a seeded PRNG, so the same
+// options give the same set; sets are cached in bench/.cache/features/<plan hash>/ and reused when
+// every file is still there at its recorded size. Generating is not part of the measure.
+import crypto from "node:crypto";
+import fs from "node:fs";
+import path from "node:path";
+import { Rng } from "../lib/prng.js";
+import { encode, PATTERNS, PITCH_CLASSES, synthesize, TIMBRES, PROGRESSIONS, type Mode, type SongSpec } from "./synth.js";
+
+/** Bump when the plan, the synthesizer or the encoder arguments change. */
+const GENERATOR_VERSION = 1;
+
+export type Format = "mp3" | "ogg" | "flac";
+const FORMATS: Format[] = ["mp3", "ogg", "flac"];
+
+export interface FeatureTrack {
+  /** File name inside the set's folder. */
+  rel: string;
+  format: Format;
+  codecArgs: string[];
+  spec: SongSpec & { sampleRate: number };
+  /** The truth. */
+  bpm: number;
+  tonic: string;
+  mode: Mode;
+  pattern: string;
+}
+
+export interface FeatureSet {
+  dir: string;
+  tracks: FeatureTrack[];
+  audioSeconds: number;
+  bytes: number;
+  reused: boolean;
+}
+
+/** `files` songs of `seconds` on average (±50 %), drawn from `seed`. */
+export function planSet(files: number, seconds: number, seed: number): FeatureTrack[] {
+  const rng = new Rng(seed);
+  const tracks: FeatureTrack[] = [];
+  for (let i = 0; i < files; i++) {
+    const tonic = i % 12;
+    const mode: Mode = Math.floor(i / 12) % 2 ? "minor" : "major";
+    const bpm = Math.round((70 + 110 * rng.next()) * 10) / 10;
+    const pattern = rng.int(0, PATTERNS.length - 1);
+    const format = FORMATS[i % FORMATS.length];
+    const sampleRate = rng.chance(0.3) ? 48000 : 44100;
+    const codecArgs = format === "mp3" ? ["-c:a", "libmp3lame", "-q:a", String(rng.int(2, 5))]
+      : format === "ogg" ? ["-c:a", "libvorbis", "-q:a", String(rng.int(3, 6))]
+      : ["-c:a", "flac", "-sample_fmt", "s16"];
+    const spec: FeatureTrack["spec"] = {
+      seconds: Math.max(10, Math.round(seconds * (0.5 + rng.next()))),
+      sampleRate,
+      bpm,
+      tonic,
+      mode,
+      progression: rng.int(0, PROGRESSIONS[mode].length - 1),
+      pattern,
+      timbre: rng.pick(TIMBRES),
+      tuningCents: rng.chance(0.35) ? rng.int(-30, 30) : 0,
+      chordBeats: rng.pick([2, 4, 4, 4, 8]),
+      melody: rng.chance(0.6),
+      bass: rng.chance(0.85),
+      drumsDb: rng.int(-6, 3),
+      harmonyDb: rng.int(-6, 3),
+      peakDb: -rng.int(1, 8),
+      seed: rng.int(1, 1_000_000),
+    };
+    const key = `${PITCH_CLASSES[tonic]}${mode === "minor" ? "m" : ""}`.replace("#", "s");
+    tracks.push({
+      rel: `${String(i + 1).padStart(3, "0")}-${bpm.toFixed(1)}bpm-${key}-${PATTERNS[pattern].name}.${format}`,
+      format, codecArgs, spec, bpm, tonic: PITCH_CLASSES[tonic], mode, pattern: PATTERNS[pattern].name,
+    });
+  }
+  return tracks;
+}
+
+interface Manifest {
+  version: number;
+  tracks: FeatureTrack[];
+  sizes: Record<string, number>;
+}
+
+/** The set for these options under `cacheRoot`, generated when it is not there yet. */
+export async function ensureSet(cacheRoot: string, opts: { files: number; seconds: number; seed: number; log: (msg: string) => void }): Promise<FeatureSet> {
+  const tracks = planSet(opts.files, opts.seconds, opts.seed);
+  const hash = crypto.createHash("sha1").update(JSON.stringify({ v: GENERATOR_VERSION, tracks })).digest("hex").slice(0, 10);
+  const dir = path.join(cacheRoot, `set-${opts.files}x${opts.seconds}s-seed${opts.seed}-${hash}`);
+  const manifestFile = path.join(dir, "manifest.json");
+  const audioSeconds = tracks.reduce((s, t) => s + t.spec.seconds, 0);
+  const cached = readManifest(manifestFile);
+  if (cached && JSON.stringify(cached.tracks) === JSON.stringify(tracks) && tracks.every((t) => sizeOf(path.join(dir, t.rel)) === cached.sizes[t.rel])) {
+    return { dir, tracks, audioSeconds, bytes: Object.values(cached.sizes).reduce((a, b) => a + b, 0), reused: true };
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  opts.log(`[set] generating ${tracks.length} files (${(audioSeconds / 60).toFixed(1)} min of audio) into ${dir}…`);
+  const started = Date.now();
+  let done = 0;
+  for (const t of tracks) {
+    const channels = synthesize(t.spec);
+    // Written under a temporary name, so an interrupted run leaves no file the manifest trusts.
+    const tmp = path.join(dir, `.partial-${t.rel}`);
+    await encode(channels, t.spec.sampleRate, tmp, t.codecArgs, t.format);
+    fs.renameSync(tmp, path.join(dir, t.rel));
+    if (++done % 10 === 0 || done === tracks.length) opts.log(`[set]   ${done}/${tracks.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  }
+  const sizes = Object.fromEntries(tracks.map((t) => [t.rel, sizeOf(path.join(dir, t.rel))!]));
+  fs.writeFileSync(manifestFile, JSON.stringify({ version: GENERATOR_VERSION, tracks, sizes } satisfies Manifest, null, 1));
+  return { dir, tracks, audioSeconds, bytes: Object.values(sizes).reduce((a, b) => a + b, 0), reused: false };
+}
+
+function readManifest(file: string): Manifest | null {
+  try {
+    const m = JSON.parse(fs.readFileSync(file, "utf8")) as Manifest;
+    return m.version === GENERATOR_VERSION ? m : null;
+  } catch {
+    return null;
+  }
+}
+
+function sizeOf(file: string): number | null {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,106 @@
+// Key from a song's chroma (chroma.ts) by template matching — the Krumhansl–Schmuckler algorithm
+// (Krumhansl, "Cognitive foundations of musical pitch", 1990): the chroma is correlated (Pearson) with
+// a key profile rotated to each of the 12 tonics, major and minor, and the best of the 24 wins.
+// Two published profile pairs are used:
+// - Krumhansl & Kessler, "Tracing the dynamic changes in perceived tonal organization in a spatial
+//   representation of musical keys", Psychological Review 89(4), 1982: probe-tone ratings;
+// - Temperley, "What's key for key? The Krumhansl–Schmuckler key-finding algorithm reconsidered",
+//   Music Perception 17(1), 1999: a revision that, among others, weighs the leading tone and the
+//   raised 7th of minor more.
+// "combined" (the default) averages the two correlations, which smooths the quirks of each.
+// Profiles describe notes, but audio chroma also holds the notes' overtones: the 3rd harmonic of every
+// note sits a fifth above it, the 5th a major third above, which pulls the match towards the dominant.
+// So the profiles are first given the same overtones (each note spreading over its first 6 harmonics
+// with amplitudes decaying geometrically by `harmonicDecay` per harmonic, the adaptation Gómez made
+// for the HPCP, "Tonal description of music audio signals", PhD thesis, UPF 2006) — like is compared
+// with like.
+// Key names: sharps only, "C C# D D# E F F# G G# A A# B", mode "major" | "minor".
+// Confidence: the gap between the best and the runner-up correlation (0.1 or more counts as certain),
+// scaled down when even the best correlation is weak.
+import { clamp01 } from "./stats.js";
+
+export const KEY_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"] as const;
+export type KeyMode = "major" | "minor";
+export type KeyProfileName = "krumhansl-kessler" | "temperley" | "combined";
+
+/** Profiles, tonic first (index i = i semitones above the tonic). */
+export const PROFILES: Record<Exclude<KeyProfileName, "combined">, Record<KeyMode, number[]>> = {
+  "krumhansl-kessler": {
+    major: [6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88],
+    minor: [6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17],
+  },
+  temperley: {
+    major: [5.0, 2.0, 3.5, 2.0, 4.5, 4.0, 2.0, 4.5, 2.0, 3.5, 1.5, 4.0],
+    minor: [5.0, 2.0, 3.5, 4.5, 2.0, 4.0, 2.0, 4.5, 3.5, 2.0, 1.5, 4.0],
+  },
+};
+
+export interface KeyOptions {
+  profile?: KeyProfileName;
+  /** Amplitude of harmonic h+1 relative to harmonic h when adapting the profiles; default 0.6, 0 = off. */
+  harmonicDecay?: number;
+}
+
+export interface KeyEstimate {
+  tonic: (typeof KEY_NAMES)[number];
+  mode: KeyMode;
+  /** 0 … 1. */
+  confidence: number;
+  profile: KeyProfileName;
+  /** Correlation of the best key. */
+  correlation: number;
+  /** All 24 keys, best first. */
+  ranking: Array<{ tonic: (typeof KEY_NAMES)[number]; mode: KeyMode; correlation: number }>;
+}
+
+/** The profile with each note's overtones added (harmonics 1 … 6; partial h is 12·log2(h) semitones up). */
+export function withHarmonics(profile: readonly number[], decay: number): number[] {
+  if (!(decay > 0)) return [...profile];
+  const out = new Array(12).fill(0);
+  for (let pc = 0; pc < 12; pc++) {
+    for (let h = 1, a = 1; h <= 6; h++, a *= decay) out[(pc + Math.round(12 * Math.log2(h))) % 12] += profile[pc] * a;
+  }
+  return out;
+}
+
+function pearson(x: ArrayLike<number>, y: ArrayLike<number>, shift: number): number {
+  let mx = 0, my = 0;
+  for (let i = 0; i < 12; i++) (mx += x[i]), (my += y[i]);
+  mx /= 12;
+  my /= 12;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (let i = 0; i < 12; i++) {
+    const a = x[(i + shift) % 12] - mx, b = y[i] - my;
+    sxy += a * b;
+    sxx += a * a;
+    syy += b * b;
+  }
+  return sxx > 0 && syy > 0 ? sxy / Math.sqrt(sxx * syy) : 0;
+}
+
+/** The key of a 12-bin chroma (C first). A chroma with no contrast gives C major with confidence 0. */
+export function estimateKey(chroma: ArrayLike<number>, opts: KeyOptions = {}): KeyEstimate {
+  const profile = opts.profile ?? "combined";
+  const decay = opts.harmonicDecay ?? 0.6;
+  const sets = profile === "combined" ? (["krumhansl-kessler", "temperley"] as const) : ([profile] as const);
+  const adapted = sets.map((name) => ({ major: withHarmonics(PROFILES[name].major, decay), minor: withHarmonics(PROFILES[name].minor, decay) }));
+  const ranking: KeyEstimate["ranking"] = [];
+  for (const mode of ["major", "minor"] as const) {
+    for (let tonic = 0; tonic < 12; tonic++) {
+      let r = 0;
+      for (const p of adapted) r += pearson(chroma, p[mode], tonic);
+      ranking.push({ tonic: KEY_NAMES[tonic], mode, correlation: r / adapted.length });
+    }
+  }
+  ranking.sort((a, b) => b.correlation - a.correlation);
+  const [best, second] = ranking;
+  const gap = best.correlation - second.correlation;
+  return {
+    tonic: best.tonic,
+    mode: best.mode,
+    confidence: clamp01(gap / 0.1) * clamp01(best.correlation / 0.5),
+    profile,
+    correlation: best.correlation,
+    ranking,
+  };
+}

@@ -1,0 +1,32 @@
+// How a stage worker gets a song's audio: as a Moleculer stream from whichever node keeps it
+// (media.read), so workers need neither the disk nor the database. A node announces its services
+// up to a second after the last of them started (Moleculer debounces its INFO packet), and its
+// orchestrator may send work before that: a `media` not heard of yet is waited for, not an
+// attempt spent.
+import type { Readable } from "node:stream";
+import type { Context } from "moleculer";
+import { Errors } from "moleculer";
+
+/** How long a run waits for the node that keeps the audio to be announced, before it gives up (retryably). */
+const MEDIA_WAIT_MS = 10_000;
+
+/** What media.read puts in ctx.meta.media next to the stream. */
+export interface MediaInfo {
+  songId: number;
+  mediaPath: string;
+  format: string | null;
+  size: number;
+  hash: string | null;
+}
+
+export async function readMedia(ctx: Context<unknown, { media?: MediaInfo }>, songId: number): Promise<Readable> {
+  try {
+    return await ctx.call<Readable, { songId: number }>("media.read", { songId });
+  } catch (err) {
+    if ((err as Errors.MoleculerError).type !== "SERVICE_NOT_FOUND") throw err;
+    await ctx.broker.waitForServices("media", MEDIA_WAIT_MS, 50).catch(() => {
+      throw err;
+    });
+    return ctx.call<Readable, { songId: number }>("media.read", { songId });
+  }
+}

@@ -1,0 +1,37 @@
+// The Subsonic endpoints the gateway answers, and how. The data endpoints are actions of the
+// subsonic service (services/subsonic/, one file per area); the byte endpoints are sent by the
+// gateway through the stream service (lib/stream/delivery.ts); a few features Tonearm does not
+// have (podcasts, radio, shares, bookmarks …) answer empty lists so that clients asking at start-up
+// carry on; getOpenSubsonicExtensions answers without credentials.
+export const DATA_ENDPOINTS = [
+  "ping", "getLicense", "getOpenSubsonicExtensions", "getUser", "getScanStatus",
+  "getMusicFolders", "getIndexes", "getArtists", "getArtist", "getAlbum", "getSong", "getMusicDirectory", "getGenres",
+  "getArtistInfo", "getArtistInfo2", "getAlbumInfo", "getAlbumInfo2",
+  "getAlbumList", "getAlbumList2", "getRandomSongs", "getSongsByGenre", "getStarred", "getStarred2",
+  "search2", "search3",
+  "getPlaylists", "getPlaylist", "createPlaylist", "updatePlaylist", "deletePlaylist",
+  "scrobble", "star", "unstar", "setRating", "getNowPlaying",
+  "getLyrics", "getLyricsBySongId",
+] as const;
+
+export const BYTE_ENDPOINTS = ["stream", "download", "getCoverArt"] as const;
+
+/** Features Tonearm does not have, answered as empty. */
+export const EMPTY_ENDPOINTS: Record<string, Record<string, unknown>> = {
+  getPodcasts: { podcasts: {} },
+  getNewestPodcasts: { newestPodcasts: {} },
+  getInternetRadioStations: { internetRadioStations: {} },
+  getShares: { shares: {} },
+  getBookmarks: { bookmarks: {} },
+  getPlayQueue: {},
+  getChatMessages: { chatMessages: {} },
+  getVideos: { videos: {} },
+};
+
+/** OpenSubsonic extensions this server implements (the sonic similarity ones wait for the embed service). */
+export const EXTENSIONS: Array<{ name: string; versions: number[] }> = [
+  { name: "apiKeyAuthentication", versions: [1] },
+  { name: "formPost", versions: [1] },
+  { name: "songLyrics", versions: [1] },
+  { name: "transcodeOffset", versions: [1] },
+];

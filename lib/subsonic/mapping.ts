@@ -1,0 +1,254 @@
+// Tonearm rows as Subsonic objects (Child, AlbumID3, ArtistID3, structured lyrics), with the
+// OpenSubsonic additions clients use (mediaType, played, bpm, replayGain, channelCount, samplingRate).
+// Pure: rows in, payload objects out.
+import path from "node:path";
+import { isoDate } from "../dates.js";
+import { contentTypeFor } from "../stream/range.js";
+import { albumId, artistId, UNKNOWN_ALBUM, UNKNOWN_ARTIST } from "./ids.js";
+
+/** The columns SONG_COLUMNS selects (with `st`, the user's stats row, joined). */
+export interface SongRow {
+  id: number;
+  title: string;
+  artist: string | null;
+  album: string | null;
+  album_artist: string | null;
+  track_no: number | null;
+  disc_no: number | null;
+  year: number | null;
+  genre: string | null;
+  duration_ms: number | null;
+  tempo: number | null;
+  gain_db: number | null;
+  true_peak: number | null;
+  media_path: string | null;
+  media_size: number | null;
+  media_format: string | null;
+  media_bit_rate: number | null;
+  media_sample_rate: number | null;
+  media_channels: number | null;
+  artwork_path: string | null;
+  cache_state: string;
+  date_added: unknown;
+  artist_key: string;
+  album_key: string;
+  track_artist_key: string;
+  play_count: number | null;
+  last_played_at: number | string | null;
+  rating: number | null;
+  starred_at: number | string | null;
+}
+
+/** Songs a Subsonic client is shown: not merged into another, and with audio (on disk or fetchable). */
+export const PLAYABLE = "s.merged_into IS NULL AND s.cache_state IN ('local', 'remote')";
+
+export const SONG_COLUMNS = `s.id, s.title, s.artist, s.album, s.album_artist, s.track_no, s.disc_no, s.year, s.genre, s.duration_ms,
+  s.tempo, s.gain_db, s.true_peak, s.media_path, s.media_size, s.media_format, s.media_bit_rate, s.media_sample_rate,
+  s.media_channels, s.artwork_path, s.cache_state, s.date_added,
+  lower(trim(coalesce(s.album_artist, s.artist, ''))) AS artist_key, lower(trim(coalesce(s.album, ''))) AS album_key,
+  lower(trim(coalesce(s.artist, ''))) AS track_artist_key,
+  st.play_count, st.last_played_at, st.rating, st.starred_at`;
+
+/** FROM clause joining the user's stats (bind the user id first). */
+export const SONGS_FROM = "songs s LEFT JOIN user_song_stats st ON st.song_id = s.id AND st.user_id = ?";
+
+const msDate = (v: unknown): string | undefined => {
+  if (v === null || v === undefined || v === "") return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) ? new Date(n).toISOString() : undefined;
+};
+
+const num = (v: unknown): number | undefined => (v === null || v === undefined || v === "" || !Number.isFinite(Number(v)) ? undefined : Number(v));
+
+function suffixOf(row: Pick<SongRow, "media_path" | "media_format">): string | undefined {
+  const ext = row.media_path ? path.extname(row.media_path).slice(1).toLowerCase() : "";
+  if (ext) return ext;
+  return row.media_format ? row.media_format.toLowerCase().split(/[^a-z0-9]/)[0] || undefined : undefined;
+}
+
+/** A song as a Subsonic `Child`. */
+export function songChild(row: SongRow): Record<string, unknown> {
+  const suffix = suffixOf(row);
+  const albumArtist = row.album_artist ?? row.artist ?? UNKNOWN_ARTIST;
+  const album = row.album ?? UNKNOWN_ALBUM;
+  const duration = row.duration_ms ? Math.round(Number(row.duration_ms) / 1000) : undefined;
+  const bitRate = row.media_bit_rate ? Math.round(Number(row.media_bit_rate) / 1000)
+    : row.media_size && row.duration_ms ? Math.round((Number(row.media_size) * 8) / Number(row.duration_ms)) : undefined;
+  const track = num(row.track_no);
+  const aid = albumId(row.artist_key, row.album_key);
+  return {
+    id: String(row.id),
+    parent: aid,
+    isDir: false,
+    title: row.title,
+    album,
+    artist: row.artist ?? UNKNOWN_ARTIST,
+    track,
+    year: num(row.year),
+    genre: row.genre ?? undefined,
+    coverArt: row.artwork_path ? `mf-${row.id}` : aid,
+    size: num(row.media_size),
+    contentType: suffix ? contentTypeFor(suffix) : undefined,
+    suffix,
+    duration,
+    bitRate,
+    path: `${albumArtist}/${album}/${track ? `${String(track).padStart(2, "0")} - ` : ""}${row.title}${suffix ? `.${suffix}` : ""}`.replace(/[\u0000-\u001f]/g, ""),
+    playCount: num(row.play_count) ?? 0,
+    played: msDate(row.last_played_at),
+    discNumber: num(row.disc_no),
+    created: isoDate(row.date_added) ?? undefined,
+    starred: msDate(row.starred_at),
+    userRating: num(row.rating),
+    albumId: aid,
+    artistId: artistId(row.track_artist_key),
+    type: "music",
+    mediaType: "song",
+    isVideo: false,
+    bpm: row.tempo ? Math.round(Number(row.tempo)) : undefined,
+    channelCount: num(row.media_channels),
+    samplingRate: num(row.media_sample_rate),
+    displayArtist: row.artist ?? UNKNOWN_ARTIST,
+    displayAlbumArtist: albumArtist,
+    genres: row.genre ? [{ name: row.genre }] : undefined,
+    replayGain: row.gain_db != null ? { trackGain: Number(row.gain_db), trackPeak: row.true_peak != null ? 10 ** (Number(row.true_peak) / 20) : undefined } : undefined,
+  };
+}
+
+/** One album's aggregate row (ALBUM_COLUMNS), plus the user's star. */
+export interface AlbumRow {
+  artist_key: string;
+  album_key: string;
+  name: string | null;
+  artist: string | null;
+  song_count: number;
+  duration_ms: number | null;
+  year: number | null;
+  genre: string | null;
+  created: unknown;
+  cover_song: number | null;
+  play_count?: number | null;
+  last_played_at?: number | string | null;
+  starred_at?: number | string | null;
+}
+
+export const ALBUM_COLUMNS = `lower(trim(coalesce(s.album_artist, s.artist, ''))) AS artist_key, lower(trim(coalesce(s.album, ''))) AS album_key,
+  MIN(s.album) AS name, MIN(coalesce(s.album_artist, s.artist)) AS artist, COUNT(*) AS song_count, SUM(s.duration_ms) AS duration_ms,
+  MAX(s.year) AS year, MIN(s.genre) AS genre, MIN(s.date_added) AS created,
+  MIN(CASE WHEN s.artwork_path IS NOT NULL THEN s.id END) AS cover_song`;
+
+/** An album as a Subsonic `AlbumID3`. */
+export function albumObject(row: AlbumRow): Record<string, unknown> {
+  const id = albumId(row.artist_key, row.album_key);
+  return {
+    id,
+    name: row.name ?? UNKNOWN_ALBUM,
+    title: row.name ?? UNKNOWN_ALBUM,
+    album: row.name ?? UNKNOWN_ALBUM,
+    artist: row.artist ?? UNKNOWN_ARTIST,
+    artistId: artistId(row.artist_key),
+    isDir: true,
+    coverArt: row.cover_song ? id : undefined,
+    songCount: Number(row.song_count),
+    duration: row.duration_ms ? Math.round(Number(row.duration_ms) / 1000) : 0,
+    playCount: num(row.play_count) ?? 0,
+    played: msDate(row.last_played_at),
+    created: isoDate(row.created) ?? undefined,
+    year: num(row.year),
+    genre: row.genre ?? undefined,
+    genres: row.genre ? [{ name: row.genre }] : undefined,
+    starred: msDate(row.starred_at),
+    displayArtist: row.artist ?? UNKNOWN_ARTIST,
+    mediaType: "album",
+  };
+}
+
+export interface ArtistRow {
+  artist_key: string;
+  name: string | null;
+  album_count: number;
+  cover_song?: number | null;
+  starred_at?: number | string | null;
+}
+
+/** An artist as a Subsonic `ArtistID3`. */
+export function artistObject(row: ArtistRow): Record<string, unknown> {
+  const id = artistId(row.artist_key);
+  return {
+    id,
+    name: row.name ?? UNKNOWN_ARTIST,
+    albumCount: Number(row.album_count),
+    coverArt: row.cover_song ? id : undefined,
+    starred: msDate(row.starred_at),
+    mediaType: "artist",
+  };
+}
+
+// ---- lyrics ----
+
+export interface LyricLine {
+  /** ms from the start; absent in unsynced lyrics. */
+  start?: number;
+  value: string;
+}
+
+const LRC_TIME = /\[(\d{1,3}):(\d{1,2})(?:[.:](\d{1,3}))?\]/g;
+
+/** Lines of LRC text ("[mm:ss.xx] words"), or null when the text has no time tags. */
+export function parseLrc(text: string): LyricLine[] | null {
+  const lines: LyricLine[] = [];
+  let offset = 0;
+  for (const raw of text.split(/\r?\n/)) {
+    const off = /^\[offset:\s*([+-]?\d+)\]/i.exec(raw.trim());
+    if (off) offset = Number(off[1]);
+    const times = [...raw.matchAll(LRC_TIME)];
+    if (!times.length) continue;
+    const words = raw.replace(LRC_TIME, "").trim();
+    for (const t of times) {
+      const frac = t[3] ? Number(t[3].padEnd(3, "0")) : 0;
+      lines.push({ start: Math.max(0, (Number(t[1]) * 60 + Number(t[2])) * 1000 + frac - offset), value: words });
+    }
+  }
+  if (!lines.length) return null;
+  return lines.sort((a, b) => a.start! - b.start!);
+}
+
+/**
+ * Aligned lyrics as the align stage stores them (songs.lyrics_aligned). Accepted shapes: an array
+ * of lines, or `{ lines: [...] }`, each line `{ startMs | start (s) | time (s), text | line | value }`.
+ */
+export function parseAligned(json: unknown): LyricLine[] | null {
+  let data = json;
+  if (typeof data === "string") {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      return null;
+    }
+  }
+  const list = Array.isArray(data) ? data : Array.isArray((data as { lines?: unknown })?.lines) ? (data as { lines: unknown[] }).lines : null;
+  if (!list) return null;
+  const lines: LyricLine[] = [];
+  for (const l of list as Array<Record<string, unknown>>) {
+    if (!l || typeof l !== "object") continue;
+    const text = [l.text, l.line, l.value].find((v) => typeof v === "string") as string | undefined;
+    const ms = typeof l.startMs === "number" ? l.startMs : typeof l.start === "number" ? l.start * 1000 : typeof l.time === "number" ? l.time * 1000 : null;
+    if (text === undefined || ms === null || !Number.isFinite(ms)) continue;
+    lines.push({ start: Math.max(0, Math.round(ms)), value: text });
+  }
+  return lines.length ? lines.sort((a, b) => a.start! - b.start!) : null;
+}
+
+/** The OpenSubsonic structuredLyrics of a song: synced first (aligned, else LRC), then plain text. */
+export function structuredLyrics(song: { artist: string | null; title: string; lyrics: string | null; lyrics_aligned: unknown }): Array<Record<string, unknown>> {
+  const out: Array<Record<string, unknown>> = [];
+  const base = { displayArtist: song.artist ?? undefined, displayTitle: song.title, lang: "xxx", offset: 0 };
+  const synced = parseAligned(song.lyrics_aligned) ?? (song.lyrics ? parseLrc(song.lyrics) : null);
+  if (synced) out.push({ ...base, synced: true, line: synced });
+  if (song.lyrics) {
+    const plain = parseLrc(song.lyrics)
+      ? song.lyrics.split(/\r?\n/).map((l) => l.replace(LRC_TIME, "").trim()).filter((l) => l && !/^\[[a-z]+:/i.test(l))
+      : song.lyrics.split(/\r?\n/);
+    out.push({ ...base, synced: false, line: plain.map((value) => ({ value })) });
+  }
+  return out;
+}

@@ -1,0 +1,180 @@
+// The Subsonic/OpenSubsonic API under /rest, added to the gateway by services/api.service.ts.
+// Every endpoint answers at /rest/<name> and /rest/<name>.view, by GET or POST (parameters in the
+// query and/or an application/x-www-form-urlencoded body: OpenSubsonic formPost), in XML unless
+// `f=json` (or `f=jsonp` with `callback`). Errors are `status="failed"` envelopes with the
+// Subsonic code, over HTTP 200 as clients expect (404 for an unknown endpoint).
+// Credentials (lib/subsonic/auth.ts) are checked by the subsonic service; answers are remembered
+// for a short while (AuthCache), and forgotten when the user's credentials change.
+import crypto from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context, Service } from "moleculer";
+import type { AuthUser, Meta } from "../auth/access.js";
+import { deliver, type StreamFormat, type StreamRequest } from "../stream/delivery.js";
+import { credentialsOf, type Credentials } from "./auth.js";
+import { BYTE_ENDPOINTS, DATA_ENDPOINTS, EMPTY_ENDPOINTS, EXTENSIONS } from "./endpoints.js";
+import { parseSongId } from "./ids.js";
+import { argsFrom, Params } from "./params.js";
+import { CODES, envelope, render, SubsonicError, subsonicErrorOf, type Format, type Payload } from "./response.js";
+
+type Req = IncomingMessage & { $ctx: Context<unknown, Meta>; $params: Record<string, unknown>; originalUrl?: string };
+type Next = (err?: unknown) => void;
+export type SubsonicGateway = Service & { subsonicAuth: AuthCache };
+
+const BODY_LIMIT = 1024 * 1024;
+const DATA = new Set<string>(DATA_ENDPOINTS);
+const BYTES = new Set<string>(BYTE_ENDPOINTS);
+
+/** Checked credentials → user, for `ttlMs`; by user, forgettable at once. */
+export class AuthCache {
+  private readonly entries = new Map<string, { user: AuthUser; until: number }>();
+
+  constructor(private readonly ttlMs = 30_000, private readonly max = 10_000, private readonly now: () => number = Date.now) {}
+
+  static key(c: Credentials): string {
+    return crypto.createHash("sha256").update(JSON.stringify(c)).digest("base64url");
+  }
+
+  get(key: string): AuthUser | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (e.until <= this.now()) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.user;
+  }
+
+  set(key: string, user: AuthUser): void {
+    if (this.entries.size >= this.max) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(key, { user, until: this.now() + this.ttlMs });
+  }
+
+  forgetUser(userId: number): void {
+    for (const [k, e] of this.entries) if (e.user.id === userId) this.entries.delete(k);
+  }
+}
+
+async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (req.method !== "POST" || type !== "application/x-www-form-urlencoded") {
+    req.resume();
+    return new URLSearchParams();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > BODY_LIMIT) throw new SubsonicError(CODES.GENERIC, `The request body is larger than ${BODY_LIMIT} bytes`);
+    chunks.push(chunk);
+  }
+  return new URLSearchParams(Buffer.concat(chunks).toString("utf8"));
+}
+
+function send(res: ServerResponse, format: Format, body: Payload, callback?: string, status = 200): void {
+  const { contentType, text } = render(format, body, callback);
+  res.writeHead(status, { "content-type": contentType, "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+  res.end(text);
+}
+
+async function authenticate(gw: SubsonicGateway, ctx: Context<unknown, Meta>, p: Params): Promise<AuthUser> {
+  const creds = credentialsOf(p);
+  const key = AuthCache.key(creds);
+  const known = gw.subsonicAuth.get(key);
+  if (known) return known;
+  const user = await ctx.call<AuthUser, Credentials>("subsonic.authenticate", creds, { retries: 0 });
+  gw.subsonicAuth.set(key, user);
+  return user;
+}
+
+/** Subsonic's `format` to ours: the three we make, "raw", or nothing (let maxBitRate decide). */
+function streamFormat(f: string | undefined): StreamFormat | undefined {
+  switch ((f ?? "").toLowerCase()) {
+    case "raw": return "raw";
+    case "mp3": return "mp3";
+    case "opus": case "ogg": case "oga": return "opus";
+    case "aac": case "m4a": case "adts": return "aac";
+    default: return undefined;
+  }
+}
+
+function songIdParam(p: Params): number {
+  const raw = p.required("id");
+  const id = parseSongId(raw);
+  if (id === null) throw new SubsonicError(CODES.NOT_FOUND, `Song ${raw.slice(0, 60)} not found`);
+  return id;
+}
+
+async function bytes(gw: SubsonicGateway, name: string, p: Params, req: Req, res: ServerResponse): Promise<void> {
+  const ctx = req.$ctx;
+  let request: StreamRequest;
+  if (name === "getCoverArt") {
+    const { songId } = await ctx.call<{ songId: number }, { args: Record<string, string[]> }>("subsonic.coverSong", { args: { id: [p.required("id")] } });
+    const size = p.int("size", { min: 1, max: 4096 });
+    request = { songId, artwork: { format: "jpeg", ...(size ? { size } : {}) } };
+  } else if (name === "download") {
+    request = { songId: songIdParam(p), format: "raw", download: true };
+  } else {
+    request = { songId: songIdParam(p) };
+    const format = streamFormat(p.str("format"));
+    if (format) request.format = format;
+    const max = p.int("maxBitRate", { min: 0, max: 10_000 });
+    if (max) request.maxBitRate = max;
+    const offset = p.int("timeOffset", { min: 0 });
+    if (offset) request.startSec = offset;
+  }
+  await deliver(gw.broker, ctx, req, res, request);
+}
+
+function formatOf(p: Params): [Format, string | undefined] {
+  const f = p.str("f");
+  return [f === "json" ? "json" : f === "jsonp" ? "jsonp" : "xml", p.str("callback")];
+}
+
+async function handle(this: SubsonicGateway, req: Req, res: ServerResponse, _next: Next): Promise<void> {
+  let format: Format = "xml";
+  let callback: string | undefined;
+  try {
+    const url = new URL(req.originalUrl ?? req.url ?? "/", "http://x");
+    // The format from the query first, so that an unreadable body is answered in it too.
+    [format, callback] = formatOf(new Params(argsFrom(url.searchParams)));
+    const args = argsFrom(url.searchParams, await readForm(req));
+    const p = new Params(args);
+    [format, callback] = formatOf(p);
+    const name = String(req.$params.method ?? "").replace(/\.view$/, "");
+    if (name === "getOpenSubsonicExtensions") return send(res, format, envelope({ openSubsonicExtensions: EXTENSIONS }), callback);
+    const empty = Object.hasOwn(EMPTY_ENDPOINTS, name);
+    if (!DATA.has(name) && !BYTES.has(name) && !empty) {
+      return send(res, format, envelope(null, { code: CODES.GENERIC, message: `Unknown or unsupported API method: ${name.slice(0, 60)}` }), callback, 404);
+    }
+    req.$ctx.meta.user = await authenticate(this, req.$ctx, p);
+    if (BYTES.has(name)) return await bytes(this, name, p, req, res);
+    if (empty) return send(res, format, envelope(EMPTY_ENDPOINTS[name]!), callback);
+    const payload = await req.$ctx.call<Payload, { args: Record<string, string[]> }>(`subsonic.${name}`, { args });
+    send(res, format, envelope(payload), callback);
+  } catch (err) {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const e = subsonicErrorOf(err);
+    const status = (err as { code?: unknown }).code;
+    if (!(err instanceof SubsonicError) && !(typeof status === "number" && (status < 500 || status === 503))) {
+      this.logger.error(`Subsonic ${req.method} ${req.url?.split("?")[0]} failed:`, err);
+    }
+    send(res, format, envelope(null, e), callback);
+  }
+}
+
+/** The /rest route; `common` carries the gateway's shared route options. */
+export function subsonicRoute(common: Record<string, unknown>): object {
+  return {
+    ...common,
+    name: "subsonic",
+    path: "/rest",
+    authentication: false, // Subsonic credentials are checked by the handler
+    authorization: false,
+    bodyParsers: { json: false, urlencoded: false },
+    callOptions: { timeout: 0 },
+    aliases: { "GET :method": handle, "HEAD :method": handle, "POST :method": handle },
+  };
+}

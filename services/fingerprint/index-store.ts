@@ -1,0 +1,177 @@
+// The landmark index in the database (migration 0005): `fingerprints` rows (hash, song, anchor
+// frame) for lookups by hash, and per song its own landmarks in `fingerprint_songs`. Replacing a
+// song's fingerprint is one write transaction (old rows out, new rows in), so recomputing is
+// idempotent and a reader never sees half of a song.
+import { QueryTypes, type Transaction } from "sequelize";
+import type { Database } from "../../lib/db/connection.js";
+import type { Fingerprint } from "../../lib/fingerprint/landmarks.js";
+import type { HashRow } from "../../lib/fingerprint/match.js";
+import { decodeU32, encodeU32 } from "../../lib/fingerprint/codec.js";
+
+/** Rows per INSERT statement: well under SQLite's and PostgreSQL's statement limits. */
+const INSERT_BATCH = 2000;
+/** Hashes per lookup statement. */
+const LOOKUP_BATCH = 900;
+
+export interface StoredFingerprint extends Fingerprint {
+  songId: number;
+  version: number;
+  chromaprint: string | null;
+  chromaprintDuration: number | null;
+  computedAt: number;
+}
+
+export interface IndexStats {
+  songs: number;
+  hashes: number;
+  audioHours: number;
+  hashesPerHour: number | null;
+  /** Bytes the index takes on disk (SQLite: measured page by page; PostgreSQL: table + indexes). */
+  indexBytes: number | null;
+  bytesPerHour: number | null;
+}
+
+/** The distinct (hash, t) pairs of a fingerprint, as index rows for one song. */
+function uniquePairs(fp: Fingerprint): Array<[number, number]> {
+  const seen = new Set<number>();
+  const out: Array<[number, number]> = [];
+  for (let i = 0; i < fp.hashes.length; i++) {
+    const h = fp.hashes[i] >>> 0, t = fp.times[i];
+    // (hash, t) is unique per song in the primary key; a repeat adds nothing to matching.
+    const k = h * 2 ** 21 + (t & 0x1fffff);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    out.push([h, t]);
+  }
+  return out;
+}
+
+export class FingerprintIndex {
+  constructor(private readonly db: Database) {}
+
+  private exec(sql: string, replacements: unknown[], transaction?: Transaction) {
+    return this.db.sequelize.query(sql, { replacements, transaction, type: QueryTypes.BULKUPDATE });
+  }
+
+  /** Replaces the song's fingerprint (and index rows) with `fp`. */
+  async replace(songId: number, fp: Fingerprint, meta: { version: number; chromaprint?: string | null; chromaprintDuration?: number | null }): Promise<number> {
+    const pairs = uniquePairs(fp);
+    await this.db.writeTransaction(async (t) => {
+      await this.removeRows(songId, t);
+      // Integers only (checked by the caller's validation and the typed arrays), so they are
+      // written inline: 2,000 rows a statement without 6,000 bound parameters to parse.
+      for (let i = 0; i < pairs.length; i += INSERT_BATCH) {
+        const values = pairs.slice(i, i + INSERT_BATCH).map(([h, tt]) => `(${h | 0},${songId | 0},${tt | 0})`).join(",");
+        await this.exec(`INSERT INTO fingerprints (hash, song_id, t) VALUES ${values}`, [], t);
+      }
+      await this.exec(
+        `INSERT INTO fingerprint_songs (song_id, version, hash_count, frames, duration_sec, hashes, times, chromaprint, chromaprint_duration, computed_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        [songId, meta.version, pairs.length, fp.frames, fp.durationSec, encodeU32(fp.hashes), encodeU32(fp.times),
+          meta.chromaprint ?? null, meta.chromaprintDuration ?? null, Date.now()],
+        t,
+      );
+    });
+    return pairs.length;
+  }
+
+  /** Takes the song out of the index (its stored landmarks too). */
+  async remove(songId: number, transaction?: Transaction): Promise<void> {
+    if (transaction) return this.removeRows(songId, transaction);
+    await this.db.writeTransaction((t) => this.removeRows(songId, t));
+  }
+
+  /**
+   * Hashes are signed 32-bit in the database (INTEGER on both dialects): a hash ≥ 2³¹ is stored as
+   * its two's-complement value. `hash | 0` on the way in, `>>> 0` on the way out.
+   */
+  private async removeRows(songId: number, t: Transaction): Promise<void> {
+    const [old] = await this.db.sequelize.query<{ hashes: string }>(
+      `SELECT hashes FROM fingerprint_songs WHERE song_id = ?`, { replacements: [songId], transaction: t, type: QueryTypes.SELECT });
+    if (old) {
+      if (this.db.dialect === "postgres") {
+        await this.exec(`DELETE FROM fingerprints WHERE song_id = ?`, [songId], t);
+      } else {
+        // No index by song on SQLite (the rows are keyed by hash): delete through the song's own hashes.
+        const hashes = [...new Set(Array.from(decodeU32(old.hashes), (h) => h | 0))];
+        for (let i = 0; i < hashes.length; i += LOOKUP_BATCH) {
+          const list = hashes.slice(i, i + LOOKUP_BATCH).join(",");
+          await this.exec(`DELETE FROM fingerprints WHERE hash IN (${list}) AND song_id = ?`, [songId], t);
+        }
+      }
+    }
+    await this.exec(`DELETE FROM fingerprint_songs WHERE song_id = ?`, [songId], t);
+  }
+
+  /** Every index row holding one of `hashes`. */
+  async lookup(hashes: Uint32Array, opts: { excludeSong?: number } = {}): Promise<HashRow[]> {
+    const unique = [...new Set(Array.from(hashes, (h) => h | 0))];
+    const out: HashRow[] = [];
+    for (let i = 0; i < unique.length; i += LOOKUP_BATCH) {
+      const list = unique.slice(i, i + LOOKUP_BATCH).join(",");
+      const rows = await this.db.select<{ hash: number; song_id: number; t: number }>(
+        `SELECT hash, song_id, t FROM fingerprints WHERE hash IN (${list})`,
+      );
+      for (const r of rows) {
+        const songId = Number(r.song_id);
+        if (songId === opts.excludeSong) continue;
+        out.push({ hash: Number(r.hash) >>> 0, songId, t: Number(r.t) });
+      }
+    }
+    return out;
+  }
+
+  async get(songId: number): Promise<StoredFingerprint | null> {
+    const [r] = await this.db.select<Record<string, any>>(`SELECT * FROM fingerprint_songs WHERE song_id = ?`, [songId]);
+    if (!r) return null;
+    return {
+      songId,
+      version: Number(r.version),
+      hashes: decodeU32(r.hashes),
+      times: decodeU32(r.times),
+      frames: Number(r.frames),
+      durationSec: Number(r.duration_sec),
+      chromaprint: r.chromaprint ?? null,
+      chromaprintDuration: r.chromaprint_duration == null ? null : Number(r.chromaprint_duration),
+      computedAt: Number(r.computed_at),
+    };
+  }
+
+  /** Frames of each song that has a fingerprint (for coverage of the song matched). */
+  async frames(songIds: number[]): Promise<Map<number, number>> {
+    const out = new Map<number, number>();
+    if (!songIds.length) return out;
+    const rows = await this.db.select<{ song_id: number; frames: number }>(
+      `SELECT song_id, frames FROM fingerprint_songs WHERE song_id IN (${songIds.map((id) => id | 0).join(",")})`,
+    );
+    for (const r of rows) out.set(Number(r.song_id), Number(r.frames));
+    return out;
+  }
+
+  async stats(): Promise<IndexStats> {
+    const [s] = await this.db.select<{ songs: number; hashes: number; seconds: number }>(
+      `SELECT COUNT(*) AS songs, COALESCE(SUM(hash_count), 0) AS hashes, COALESCE(SUM(duration_sec), 0) AS seconds FROM fingerprint_songs`,
+    );
+    const songs = Number(s?.songs ?? 0), hashes = Number(s?.hashes ?? 0), hours = Number(s?.seconds ?? 0) / 3600;
+    let indexBytes: number | null = null;
+    try {
+      if (this.db.dialect === "sqlite") {
+        const [b] = await this.db.select<{ bytes: number }>(`SELECT SUM(pgsize) AS bytes FROM dbstat WHERE name = 'fingerprints'`);
+        indexBytes = Number(b?.bytes ?? 0);
+      } else {
+        const [b] = await this.db.select<{ bytes: string }>(`SELECT pg_total_relation_size('fingerprints') AS bytes`);
+        indexBytes = Number(b?.bytes ?? 0);
+      }
+    } catch {
+      indexBytes = null; // a build without dbstat: the figure is simply not known
+    }
+    return {
+      songs,
+      hashes,
+      audioHours: hours,
+      hashesPerHour: hours > 0 ? Math.round(hashes / hours) : null,
+      indexBytes,
+      bytesPerHour: hours > 0 && indexBytes !== null ? Math.round(indexBytes / hours) : null,
+    };
+  }
+}

@@ -1,0 +1,142 @@
+// What a stream request names, decided from the song's row and the files on this node: the
+// original file, a transcode (already in the cache: a file; else one to run), the cover art at a
+// size, or a remote song still to be fetched. Reads songs; writes nothing.
+import fsp from "node:fs/promises";
+import path from "node:path";
+import { Errors } from "moleculer";
+import type { Config } from "../../lib/config.js";
+import type { Database } from "../../lib/db/connection.js";
+import { notFound } from "../../lib/errors.js";
+import { ArtworkError, artworkVariant } from "../../lib/media/artwork.js";
+import { resolveStored } from "../../lib/media/store.js";
+import { clampKbps, TRANSCODE_FORMATS, type TranscodeCache, type TranscodeFormatName } from "../../lib/media/transcode.js";
+import { contentTypeFor, etagFor } from "../../lib/stream/range.js";
+import type { Resolved, StreamRequest } from "../../lib/stream/delivery.js";
+
+/** When a client asks for less than the original's bit rate without naming a format. */
+export const DEFAULT_TRANSCODE: TranscodeFormatName = "mp3";
+
+export interface SongMedia {
+  id: number;
+  title: string;
+  artist: string | null;
+  media_path: string | null;
+  media_size: number | null;
+  media_bit_rate: number | null;
+  duration_ms: number | null;
+  cache_state: string;
+  artwork_path: string | null;
+  merged_into: number | null;
+}
+
+export interface ResolveEnv {
+  cfg: Config;
+  database: Database;
+  nodeID: string;
+  cache: TranscodeCache;
+  artworkDir: string;
+}
+
+const COLUMNS = "id, title, artist, media_path, media_size, media_bit_rate, duration_ms, cache_state, artwork_path, merged_into";
+
+/**
+ * Rows read in the last ROW_TTL_MS, by song id: a player's requests for one song (a seek, the next
+ * range) come in bursts, and each would otherwise be a database round trip. A row may be that much
+ * out of date; a file found missing drops it (forgetSong) and is looked up again.
+ */
+const ROW_TTL_MS = 2_000;
+const ROW_CACHE_MAX = 5_000;
+const rows = new WeakMap<Database, Map<number, { row: SongMedia; at: number }>>();
+
+export function forgetSong(db: Database, songId: number): void {
+  rows.get(db)?.delete(songId);
+}
+
+/** songMedia through the short-lived row cache. */
+export async function cachedSongMedia(db: Database, songId: number): Promise<SongMedia> {
+  let cache = rows.get(db);
+  if (!cache) rows.set(db, (cache = new Map()));
+  const now = Date.now();
+  const hit = cache.get(songId);
+  if (hit && now - hit.at < ROW_TTL_MS) return hit.row;
+  const row = await songMedia(db, songId);
+  if (cache.size >= ROW_CACHE_MAX) {
+    for (const [id, e] of cache) if (now - e.at >= ROW_TTL_MS || cache.size >= ROW_CACHE_MAX) cache.delete(id);
+  }
+  // Remote songs are about to change (the proxy or the download stage lands them): never kept.
+  if (row.cache_state === "local") cache.set(songId, { row, at: now });
+  return row;
+}
+
+/** The song, following merges (a player holding the id of a song merged away plays the one kept). */
+export async function songMedia(db: Database, songId: number): Promise<SongMedia> {
+  let id = songId;
+  for (let hops = 0; hops < 4; hops++) {
+    const [row] = await db.select<SongMedia>(`SELECT ${COLUMNS} FROM songs WHERE id = ?`, [id]);
+    if (!row) throw notFound("Song", songId);
+    if (row.merged_into == null) return row;
+    id = Number(row.merged_into);
+  }
+  throw notFound("Song", songId);
+}
+
+const noMedia = (id: number, why: string) => new Errors.MoleculerClientError(`Song ${id} ${why}`, 404, "NO_MEDIA");
+export const lostFile = (id: number) => noMedia(id, "has lost its audio file");
+
+/** The bit rate of the original in kbps, from the probe or else from size and duration. */
+function sourceKbps(s: SongMedia): number | null {
+  if (s.media_bit_rate) return Number(s.media_bit_rate) / 1000;
+  if (s.media_size && s.duration_ms) return (Number(s.media_size) * 8) / Number(s.duration_ms);
+  return null;
+}
+
+/** A file name for downloads: "Artist - Title.ext", without characters file systems refuse. */
+export function downloadName(s: SongMedia, ext: string): string {
+  const base = [s.artist, s.title].filter(Boolean).join(" - ").replace(/[\u0000-\u001f<>:"/\\|?*]+/g, "_").trim().slice(0, 200);
+  return `${base || `song-${s.id}`}${ext}`;
+}
+
+export async function resolveRequest(env: ResolveEnv, r: StreamRequest, song: SongMedia): Promise<Resolved> {
+  const base = { nodeID: env.nodeID, songId: song.id };
+  if (r.artwork) {
+    if (!song.artwork_path) throw new Errors.MoleculerClientError(`Song ${song.id} has no cover art`, 404, "NO_ARTWORK");
+    try {
+      const v = await artworkVariant(resolveStored(env.cfg, song.artwork_path), env.artworkDir, { size: r.artwork.size, format: r.artwork.format });
+      return { ...base, kind: "file", path: v.path, contentType: v.contentType, cacheControl: "private, max-age=86400" };
+    } catch (err) {
+      if (err instanceof ArtworkError) throw new Errors.MoleculerClientError(`Song ${song.id}: ${err.message}`, 404, "NO_ARTWORK");
+      throw err;
+    }
+  }
+  if (song.cache_state === "remote") {
+    // Not fetched yet: the caching proxy streams it while it lands (the original only: transcoding
+    // a file that is still arriving is left to the next request).
+    return { ...base, kind: "remote", contentType: "application/octet-stream" };
+  }
+  if (!song.media_path) throw noMedia(song.id, "has no audio file");
+  const file = resolveStored(env.cfg, song.media_path);
+  // The original is not stat'ed here: whoever opens it finds out (404 when it is gone), and a
+  // stream request is one file system call shorter.
+  const ext = path.extname(file);
+  const original = (): Resolved => ({
+    ...base, kind: "file", path: file, contentType: contentTypeFor(ext), cacheControl: "private, no-cache",
+    filename: r.download ? downloadName(song, ext) : undefined,
+  });
+  if (r.download || r.format === "raw") return original();
+  let format: TranscodeFormatName;
+  if (r.format === undefined) {
+    const have = sourceKbps(song);
+    if (!r.maxBitRate || have === null || have <= r.maxBitRate * 1.05) return original();
+    format = DEFAULT_TRANSCODE;
+  } else format = r.format;
+  const kbps = clampKbps(format, r.maxBitRate);
+  const startSec = Math.max(0, r.startSec ?? 0);
+  const f = TRANSCODE_FORMATS[format];
+  if (startSec === 0) {
+    const st = await fsp.stat(file).catch(() => null);
+    if (!st?.isFile()) throw lostFile(song.id);
+    const cached = env.cache.lookup(env.cache.key(song.id, etagFor(st), format, kbps));
+    if (cached) return { ...base, kind: "file", path: cached, contentType: f.contentType, cacheControl: "private, no-cache" };
+  }
+  return { ...base, kind: "transcode", format, kbps, startSec, contentType: f.contentType };
+}

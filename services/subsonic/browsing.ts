@@ -1,0 +1,231 @@
+// Subsonic browsing: music folders, the artist index (folder and ID3 style), artists, albums,
+// songs, directories and genres — albums and artists derived from the songs' tags as
+// lib/subsonic/ids.ts describes. Reads songs, user_song_stats, user_stars, playlists.
+import type { Database } from "../../lib/db/connection.js";
+import {
+  ALBUM_KEY, ARTIST_KEY, IGNORED_ARTICLES, TRACK_ARTIST_KEY, UNKNOWN_ARTIST,
+  albumId, artistId, indexLetter, parseAlbumId, parseArtistId, parseCoverId, sortName,
+} from "../../lib/subsonic/ids.js";
+import {
+  ALBUM_COLUMNS, PLAYABLE, SONG_COLUMNS, SONGS_FROM, albumObject, artistObject, songChild,
+  type AlbumRow, type ArtistRow, type SongRow,
+} from "../../lib/subsonic/mapping.js";
+import type { Payload } from "../../lib/subsonic/response.js";
+import { keptSongId, notFound, songIdOf, type Env, type Handler } from "./env.js";
+import { starredItems } from "./annotation.js";
+
+/** The one music folder: Tonearm's library is one collection. */
+export const MUSIC_FOLDER = { id: 1, name: "Music" };
+
+const ARTIST_COLUMNS = `${ARTIST_KEY} AS artist_key, MIN(coalesce(s.album_artist, s.artist)) AS name,
+  COUNT(DISTINCT ${ALBUM_KEY}) AS album_count, MIN(CASE WHEN s.artwork_path IS NOT NULL THEN s.id END) AS cover_song`;
+
+/** Every album artist with its album count, sorted as the index shows them. */
+async function allArtists(db: Database, userId: number): Promise<Array<Record<string, unknown>>> {
+  const rows = await db.select<ArtistRow>(`SELECT ${ARTIST_COLUMNS} FROM songs s WHERE ${PLAYABLE} GROUP BY ${ARTIST_KEY}`);
+  const stars = await starredItems(db, userId, "artist");
+  return rows
+    .map((r) => artistObject({ ...r, starred_at: stars.get(artistId(r.artist_key)) }))
+    .sort((a, b) => sortName(String(a.name)).localeCompare(sortName(String(b.name)), undefined, { sensitivity: "base" }));
+}
+
+function indexed(artists: Array<Record<string, unknown>>): Array<{ name: string; artist: Array<Record<string, unknown>> }> {
+  const groups = new Map<string, Array<Record<string, unknown>>>();
+  for (const a of artists) {
+    const letter = indexLetter(String(a.name));
+    let g = groups.get(letter);
+    if (!g) groups.set(letter, (g = []));
+    g.push(a);
+  }
+  return [...groups.entries()]
+    .sort(([x], [y]) => (x === "#" ? 1 : y === "#" ? -1 : x.localeCompare(y)))
+    .map(([name, artist]) => ({ name, artist }));
+}
+
+/** The albums of an artist key: albums it is the album artist of, else albums with its tracks. */
+export async function artistAlbums(db: Database, userId: number, key: string): Promise<AlbumRow[]> {
+  const stars = await starredItems(db, userId, "album");
+  const q = (where: string) => db.select<AlbumRow>(
+    `SELECT ${ALBUM_COLUMNS} FROM songs s WHERE ${PLAYABLE} AND ${where} GROUP BY ${ARTIST_KEY}, ${ALBUM_KEY} ORDER BY MAX(s.year), MIN(s.album)`, [key]);
+  let rows = await q(`${ARTIST_KEY} = ?`);
+  if (!rows.length) rows = await q(`${TRACK_ARTIST_KEY} = ?`);
+  return rows.map((r) => ({ ...r, starred_at: stars.get(albumId(r.artist_key, r.album_key)) }));
+}
+
+/** An album's songs in disc and track order (error 70 when there are none). */
+export async function albumSongs(db: Database, userId: number, id: string): Promise<SongRow[]> {
+  const keys = parseAlbumId(id);
+  if (!keys) throw notFound(`Album ${id.slice(0, 60)}`);
+  const rows = await db.select<SongRow>(
+    `SELECT ${SONG_COLUMNS} FROM ${SONGS_FROM} WHERE ${PLAYABLE} AND ${ARTIST_KEY} = ? AND ${ALBUM_KEY} = ?
+      ORDER BY coalesce(s.disc_no, 1), coalesce(s.track_no, 0), s.title, s.id`, [userId, keys.artistKey, keys.albumKey]);
+  if (!rows.length) throw notFound(`Album ${id.slice(0, 60)}`);
+  return rows;
+}
+
+/** The album object of a list of its songs. */
+export function albumOf(songs: SongRow[], starredAt?: number): Record<string, unknown> {
+  const first = songs[0];
+  const row: AlbumRow = {
+    artist_key: first.artist_key,
+    album_key: first.album_key,
+    name: first.album,
+    artist: first.album_artist ?? first.artist,
+    song_count: songs.length,
+    duration_ms: songs.reduce((t, s) => t + Number(s.duration_ms ?? 0), 0),
+    year: songs.reduce<number | null>((y, s) => (s.year != null && (y === null || Number(s.year) > y) ? Number(s.year) : y), null),
+    genre: songs.find((s) => s.genre)?.genre ?? null,
+    created: songs.map((s) => s.date_added).filter(Boolean).sort()[0] ?? null,
+    cover_song: songs.find((s) => s.artwork_path)?.id ?? null,
+    play_count: songs.reduce((t, s) => t + Number(s.play_count ?? 0), 0),
+    last_played_at: songs.reduce<number | null>((m, s) => (s.last_played_at != null && (m === null || Number(s.last_played_at) > m) ? Number(s.last_played_at) : m), null),
+    starred_at: starredAt ?? null,
+  };
+  return albumObject(row);
+}
+
+/** One song by id (following merges), error 70 when unknown. */
+export async function songById(db: Database, userId: number, raw: string): Promise<SongRow> {
+  const id = await keptSongId(db, songIdOf(raw));
+  const [row] = await db.select<SongRow>(`SELECT ${SONG_COLUMNS} FROM ${SONGS_FROM} WHERE s.id = ?`, [userId, id]);
+  if (!row) throw notFound(`Song ${raw}`);
+  return row;
+}
+
+async function artistName(db: Database, key: string): Promise<string | null> {
+  const [row] = await db.select<{ name: string | null }>(
+    `SELECT MIN(coalesce(s.album_artist, s.artist)) AS name FROM songs s WHERE ${ARTIST_KEY} = ?`, [key]);
+  if (row?.name) return row.name;
+  const [track] = await db.select<{ name: string | null }>(`SELECT MIN(s.artist) AS name FROM songs s WHERE ${TRACK_ARTIST_KEY} = ?`, [key]);
+  return track?.name ?? null;
+}
+
+/** The song whose cover a cover art id shows (mf-, al-, ar-, pl- ids), or error 70. */
+export async function coverSong(db: Database, userId: number, id: string): Promise<number> {
+  const ref = parseCoverId(id);
+  if (!ref) throw notFound(`Cover art ${id.slice(0, 60)}`);
+  let rows: Array<{ id: number }> = [];
+  if (ref.kind === "song") {
+    // A song without a cover of its own shows its album's.
+    const id = await keptSongId(db, ref.songId);
+    const [own] = await db.select<{ art: string | null; artist_key: string; album_key: string }>(
+      `SELECT s.artwork_path AS art, ${ARTIST_KEY} AS artist_key, ${ALBUM_KEY} AS album_key FROM songs s WHERE s.id = ?`, [id]);
+    if (!own || own.art) return id;
+    rows = await db.select(`SELECT s.id FROM songs s WHERE ${PLAYABLE} AND s.artwork_path IS NOT NULL AND ${ARTIST_KEY} = ? AND ${ALBUM_KEY} = ?
+      ORDER BY coalesce(s.disc_no, 1), coalesce(s.track_no, 0), s.id LIMIT 1`, [own.artist_key, own.album_key]);
+    return rows.length ? Number(rows[0].id) : id;
+  }
+  if (ref.kind === "album") {
+    rows = await db.select(`SELECT s.id FROM songs s WHERE ${PLAYABLE} AND s.artwork_path IS NOT NULL AND ${ARTIST_KEY} = ? AND ${ALBUM_KEY} = ?
+      ORDER BY coalesce(s.disc_no, 1), coalesce(s.track_no, 0), s.id LIMIT 1`, [ref.artistKey, ref.albumKey]);
+  } else if (ref.kind === "artist") {
+    rows = await db.select(`SELECT s.id FROM songs s WHERE ${PLAYABLE} AND s.artwork_path IS NOT NULL AND ${ARTIST_KEY} = ?
+      ORDER BY s.year, s.id LIMIT 1`, [ref.artistKey]);
+  } else {
+    rows = await db.select(`SELECT s.id FROM playlist_songs ps JOIN songs s ON s.id = ps.song_id JOIN playlists p ON p.id = ps.playlist_id
+      WHERE ps.playlist_id = ? AND (p.owner_id = ? OR p.public = ?) AND s.artwork_path IS NOT NULL ORDER BY ps.position LIMIT 1`, [ref.playlistId, userId, true]);
+  }
+  if (!rows.length) throw notFound(`Cover art ${id.slice(0, 60)}`);
+  return Number(rows[0].id);
+}
+
+export const browsing: Record<string, Handler> = {
+  async getMusicFolders() {
+    return { musicFolders: { musicFolder: [MUSIC_FOLDER] } };
+  },
+
+  async getIndexes(env) {
+    const artists = await allArtists(env.db, env.user.id);
+    const [last] = await env.db.select<{ at: unknown }>("SELECT MAX(updated_at) AS at FROM songs");
+    const lastModified = last?.at ? new Date(String(last.at)).getTime() || 0 : 0;
+    const since = env.p.int("ifModifiedSince");
+    const index = since !== undefined && since >= lastModified ? [] : indexed(artists.map((a) => ({ id: a.id, name: a.name, starred: a.starred, albumCount: a.albumCount })));
+    return { indexes: { lastModified, ignoredArticles: IGNORED_ARTICLES.join(" "), index } };
+  },
+
+  async getArtists(env) {
+    const artists = await allArtists(env.db, env.user.id);
+    return { artists: { ignoredArticles: IGNORED_ARTICLES.join(" "), index: indexed(artists) } };
+  },
+
+  async getArtist(env) {
+    const id = env.p.required("id");
+    const key = parseArtistId(id);
+    if (key === null) throw notFound(`Artist ${id.slice(0, 60)}`);
+    const albums = await artistAlbums(env.db, env.user.id, key);
+    const name = albums[0]?.artist ?? (await artistName(env.db, key));
+    if (!albums.length && name === null) throw notFound(`Artist ${id.slice(0, 60)}`);
+    const stars = await starredItems(env.db, env.user.id, "artist");
+    const cover = albums.find((a) => a.cover_song)?.cover_song ?? null;
+    return {
+      artist: {
+        ...artistObject({ artist_key: key, name: key === "" ? UNKNOWN_ARTIST : name, album_count: albums.length, cover_song: cover, starred_at: stars.get(id) }),
+        album: albums.map(albumObject),
+      },
+    };
+  },
+
+  async getAlbum(env) {
+    const id = env.p.required("id");
+    const songs = await albumSongs(env.db, env.user.id, id);
+    const stars = await starredItems(env.db, env.user.id, "album");
+    return { album: { ...albumOf(songs, stars.get(id)), song: songs.map(songChild) } };
+  },
+
+  async getSong(env) {
+    return { song: songChild(await songById(env.db, env.user.id, env.p.required("id"))) };
+  },
+
+  /** Folder-style browsing over the same tree: an artist holds albums, an album holds songs. */
+  async getMusicDirectory(env) {
+    const id = env.p.required("id");
+    const artistKey = parseArtistId(id);
+    if (artistKey !== null) {
+      const albums = await artistAlbums(env.db, env.user.id, artistKey);
+      if (!albums.length) throw notFound(`Directory ${id.slice(0, 60)}`);
+      return {
+        directory: {
+          id, name: albums[0].artist ?? UNKNOWN_ARTIST, parent: String(MUSIC_FOLDER.id),
+          child: albums.map((a) => ({ ...albumObject(a), parent: id, isDir: true })),
+        },
+      };
+    }
+    if (parseAlbumId(id)) {
+      const songs = await albumSongs(env.db, env.user.id, id);
+      const album = albumOf(songs);
+      return { directory: { id, name: album.name, parent: album.artistId, child: songs.map(songChild) } };
+    }
+    throw notFound(`Directory ${id.slice(0, 60)}`);
+  },
+
+  async getGenres(env) {
+    const rows = await env.db.select<{ name: string; songs: number; albums: number }>(
+      `SELECT s.genre AS name, COUNT(*) AS songs, COUNT(DISTINCT ${ARTIST_KEY} || '\u001f' || ${ALBUM_KEY}) AS albums
+         FROM songs s WHERE ${PLAYABLE} AND s.genre IS NOT NULL AND s.genre <> '' GROUP BY s.genre ORDER BY s.genre`);
+    return { genres: { genre: rows.map((r) => ({ value: r.name, songCount: Number(r.songs), albumCount: Number(r.albums) })) } };
+  },
+
+  // Biographies and similar artists come from online services Tonearm does not ask: empty answers,
+  // so that clients which always ask (Symfonium, DSub) carry on.
+  async getArtistInfo2(env) {
+    env.p.required("id");
+    return { artistInfo2: {} };
+  },
+  async getArtistInfo(env) {
+    env.p.required("id");
+    return { artistInfo: {} };
+  },
+  async getAlbumInfo2(env) {
+    env.p.required("id");
+    return { albumInfo: {} };
+  },
+  async getAlbumInfo(env) {
+    env.p.required("id");
+    return { albumInfo: {} };
+  },
+
+  /** Internal (getCoverArt): the song whose cover a cover art id shows. */
+  async coverSong(env): Promise<Payload> {
+    return { songId: await coverSong(env.db, env.user.id, env.p.required("id")) };
+  },
+};

@@ -1,0 +1,52 @@
+// What every Subsonic endpoint handler gets: the database, the caller, its parameters, and the
+// context to call other services with (playlists keep their own rules). A handler returns the
+// payload the route puts in the `subsonic-response` envelope.
+import type { Context } from "moleculer";
+import type { AuthUser, Meta } from "../../lib/auth/access.js";
+import type { Config } from "../../lib/config.js";
+import type { Database } from "../../lib/db/connection.js";
+import type { Params } from "../../lib/subsonic/params.js";
+import type { Payload } from "../../lib/subsonic/response.js";
+import { CODES, SubsonicError } from "../../lib/subsonic/response.js";
+import { parseSongId } from "../../lib/subsonic/ids.js";
+
+export interface Env {
+  db: Database;
+  cfg: Config;
+  user: AuthUser;
+  p: Params;
+  ctx: Context<unknown, Meta>;
+  /** Per-node memory of what users are playing now (scrobble with submission=false). */
+  nowPlaying: Map<number, { songId: number; at: number; client: string | null }>;
+}
+
+export type Handler = (env: Env) => Promise<Payload>;
+
+/** Runs a write statement with `?` parameters. */
+export async function exec(db: Database, sql: string, params: unknown[]): Promise<void> {
+  await db.sequelize.query(sql, { replacements: params });
+}
+
+export const notFound = (what: string) => new SubsonicError(CODES.NOT_FOUND, `${what} not found`);
+
+/** A song id parameter's value, or error 70 when it is not one. */
+export function songIdOf(raw: string): number {
+  const id = parseSongId(raw);
+  if (id === null) throw notFound(`Song ${raw.slice(0, 60)}`);
+  return id;
+}
+
+/** The song kept for `id` (following merges), or error 70. */
+export async function keptSongId(db: Database, id: number): Promise<number> {
+  let at = id;
+  for (let hops = 0; hops < 4; hops++) {
+    const [row] = await db.select<{ id: number; merged_into: number | null }>("SELECT id, merged_into FROM songs WHERE id = ?", [at]);
+    if (!row) throw notFound(`Song ${id}`);
+    if (row.merged_into == null) return Number(row.id);
+    at = Number(row.merged_into);
+  }
+  throw notFound(`Song ${id}`);
+}
+
+/** `?, ?, ?` for n values. */
+export const marks = (n: number) => Array.from({ length: n }, () => "?").join(", ");

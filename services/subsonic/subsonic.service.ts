@@ -1,0 +1,161 @@
+// subsonic: the data behind the Subsonic/OpenSubsonic API that the gateway serves under /rest
+// (lib/subsonic/route.ts speaks the protocol: parameters, authentication, XML/JSON, errors).
+// One action per endpoint, `subsonic.<endpoint>`, taking the request's parameters as
+// `{ args: { name: [values] } }` and the caller in ctx.meta.user, answering the payload that goes
+// in the envelope. The endpoints live one file per API area, as in Navidrome's server/subsonic:
+// system, browsing, album-lists, searching, playlists, annotation, lyrics. It also keeps the
+// credentials Subsonic apps sign in with (credentials.ts) and their REST endpoints.
+// Reads songs, playlists, users; writes play_events, user_song_stats, user_stars, api_keys,
+// users.subsonic_password; playlists are changed through the playlists service.
+import type { Context, Service, ServiceSchema } from "moleculer";
+import { Errors } from "moleculer";
+import { DbMixin } from "../../mixins/db.mixin.js";
+import { brokerConfig, type Config } from "../../lib/config.js";
+import type { Database } from "../../lib/db/connection.js";
+import { requireUser, type Meta } from "../../lib/auth/access.js";
+import { notFound as restNotFound } from "../../lib/errors.js";
+import { NOT_RETRIED, created } from "../../lib/retry.js";
+import type { Credentials } from "../../lib/subsonic/auth.js";
+import { Params, type Args } from "../../lib/subsonic/params.js";
+import { SubsonicError } from "../../lib/subsonic/response.js";
+import { albumLists } from "./album-lists.js";
+import { annotation } from "./annotation.js";
+import { browsing } from "./browsing.js";
+import { Credentialer } from "./credentials.js";
+import type { Env, Handler } from "./env.js";
+import { lyrics } from "./lyrics.js";
+import { playlists } from "./playlists.js";
+import { searching } from "./searching.js";
+import { system } from "./system.js";
+
+/** Every endpoint with a handler here (stream, download and getCoverArt are the gateway's). */
+export const HANDLERS: Record<string, Handler> = { ...system, ...browsing, ...albumLists, ...searching, ...playlists, ...annotation, ...lyrics };
+
+/** Broadcast when a user's Subsonic password or API keys change: gateways forget what they had checked. */
+export const CREDENTIALS_CHANGED = "subsonic.credentials.changed";
+
+type This = Service & {
+  cfg: Config;
+  database: Database;
+  credentials: Credentialer;
+  nowPlaying: Env["nowPlaying"];
+};
+
+/** A SubsonicError crossing the broker: a client error carrying its Subsonic code. */
+function transportable(err: unknown): unknown {
+  if (err instanceof SubsonicError) {
+    return new Errors.MoleculerClientError(err.message, 400, "SUBSONIC_ERROR", { subsonicCode: err.code });
+  }
+  return err;
+}
+
+function endpointAction(name: string, handler: Handler) {
+  return {
+    visibility: "public",
+    params: { args: { type: "object" } },
+    async handler(this: This, ctx: Context<{ args: Args }, Meta>) {
+      try {
+        const user = requireUser(ctx);
+        return await handler({ db: this.database, cfg: this.cfg, user, p: new Params(ctx.params.args), ctx, nowPlaying: this.nowPlaying });
+      } catch (err) {
+        throw transportable(err);
+      }
+    },
+    ...(/^(create|update|delete|scrobble|star|unstar|setRating)/.test(name) ? { retryPolicy: NOT_RETRIED } : {}),
+  };
+}
+
+const SubsonicService: ServiceSchema = {
+  name: "subsonic",
+  mixins: [DbMixin("Song")],
+
+  actions: {
+    ...Object.fromEntries(Object.entries(HANDLERS).map(([name, h]) => [name, endpointAction(name, h)])),
+
+    /** The user a request's credentials prove (the gateway's /rest route asks). */
+    authenticate: {
+      visibility: "public",
+      params: {
+        kind: { type: "enum", values: ["apiKey", "password", "token"] },
+        username: { type: "string", optional: true, max: 64 },
+        password: { type: "string", optional: true, max: 1024 },
+        token: { type: "string", optional: true, max: 64 },
+        salt: { type: "string", optional: true, max: 256 },
+        apiKey: { type: "string", optional: true, max: 256 },
+      },
+      async handler(this: This, ctx: Context<Credentials>) {
+        try {
+          return await this.credentials.authenticate(ctx.params);
+        } catch (err) {
+          throw transportable(err);
+        }
+      },
+    },
+
+    // ---- REST: the credentials Subsonic apps sign in with ----
+
+    /** PUT /api/auth/subsonic-password {password?}: sets it, or generates one; answers it once. */
+    setPassword: {
+      retryPolicy: NOT_RETRIED,
+      params: { password: { type: "string", min: 8, max: 128, optional: true } },
+      async handler(this: This, ctx: Context<{ password?: string }, Meta>) {
+        const me = requireUser(ctx);
+        const password = await this.credentials.setPassword(me.id, ctx.params.password);
+        ctx.broadcast(CREDENTIALS_CHANGED, { userId: me.id });
+        return { username: me.username, password, generated: ctx.params.password === undefined };
+      },
+    },
+
+    /** DELETE /api/auth/subsonic-password: token authentication off for this user. */
+    clearPassword: {
+      async handler(this: This, ctx: Context<unknown, Meta>) {
+        const me = requireUser(ctx);
+        await this.credentials.clearPassword(me.id);
+        ctx.broadcast(CREDENTIALS_CHANGED, { userId: me.id });
+        return { username: me.username, subsonicPassword: false };
+      },
+    },
+
+    listApiKeys: {
+      async handler(this: This, ctx: Context<unknown, Meta>) {
+        const me = requireUser(ctx);
+        return { subsonicPassword: await this.credentials.hasPassword(me.id), apiKeys: await this.credentials.listApiKeys(me.id) };
+      },
+    },
+
+    /** POST /api/auth/api-keys {name}: a new key, shown this once. */
+    createApiKey: {
+      retryPolicy: NOT_RETRIED,
+      params: { name: { type: "string", trim: true, min: 1, max: 64 } },
+      async handler(this: This, ctx: Context<{ name: string }, Meta>) {
+        const me = requireUser(ctx);
+        const key = await this.credentials.createApiKey(me.id, ctx.params.name);
+        created(ctx.meta, "/api/auth/api-keys");
+        return key;
+      },
+    },
+
+    deleteApiKey: {
+      params: { id: { type: "number", integer: true, positive: true, convert: true } },
+      async handler(this: This, ctx: Context<{ id: number }, Meta>) {
+        const me = requireUser(ctx);
+        if (!(await this.credentials.deleteApiKey(me.id, ctx.params.id))) throw restNotFound("API key", ctx.params.id);
+        ctx.broadcast(CREDENTIALS_CHANGED, { userId: me.id });
+        return { deleted: true, id: ctx.params.id };
+      },
+    },
+  },
+
+  created(this: Service) {
+    const self = this as This;
+    self.cfg = brokerConfig(this.broker);
+    self.nowPlaying = new Map();
+  },
+
+  async started(this: Service) {
+    const self = this as This;
+    self.credentials = new Credentialer(self.database, self.cfg);
+  },
+};
+
+export default SubsonicService;
