@@ -87,6 +87,8 @@ export interface SongSpec {
   /** Beats per chord; default 4 (one bar). */
   chordBeats?: number;
   melody?: boolean;
+  /** A sung line instead of (or with) the melody: a voice-like source with vibrato and glides. */
+  voice?: boolean;
   bass?: boolean;
   /** Levels in dB (defaults 0). */
   drumsDb?: number;
@@ -186,6 +188,21 @@ export function synthesize(spec: SongSpec): [Float32Array, Float32Array] {
     }
   }
 
+  if (spec.voice) {
+    // A sung line: a harmonic source with vibrato (5–6 Hz, ±40 cents), a glide into each note and
+    // two vowel formants, on chord tones and passing scale tones, phrases with breaths.
+    const notes: Array<{ t: number; d: number; m: number }> = [];
+    let degree = 2;
+    for (let t = 0; t < spec.seconds - 1;) {
+      const d = rng.pick([beat, beat, 2 * beat, beat / 2]);
+      degree = Math.max(0, Math.min(9, degree + rng.int(-2, 2)));
+      const m = 60 + spec.tonic + scale[degree % 7] + 12 * Math.floor(degree / 7);
+      if (!rng.chance(0.12)) notes.push({ t, d: d * 0.95, m });
+      t += d;
+    }
+    sing(L, R, notes, rate, hz, 0.2 * harmGain, rng);
+  }
+
   // Normalize to the peak asked for.
   let peak = 0;
   for (let i = 0; i < len; i++) peak = Math.max(peak, Math.abs(L[i]), Math.abs(R[i]));
@@ -261,6 +278,40 @@ function note(L: Float32Array, R: Float32Array, table: Float32Array, f: number, 
     const y = s * a;
     L[i] += y * gl;
     R[i] += y * gr;
+  }
+}
+
+/** Adds a sung line: glottal-like harmonic source (partials 1/h), vibrato, glides, two formants. */
+function sing(L: Float32Array, R: Float32Array, notes: Array<{ t: number; d: number; m: number }>, rate: number,
+  hz: (midi: number) => number, gain: number, rng: Rng): void {
+  const vowels = [[700, 1200], [400, 2000], [300, 900], [500, 1700]];
+  for (let i = 0; i < notes.length; i++) {
+    const { t, d, m } = notes[i];
+    const prev = i > 0 ? notes[i - 1].m : m;
+    const [f1, f2] = rng.pick(vowels);
+    const from = Math.round(t * rate), n = Math.min(L.length - from, Math.round(d * rate));
+    const rateHz = 5 + rng.next(), depth = 25 + 25 * rng.next();
+    // Partial amplitudes: 1/h shaped by two resonances (formants) of 120 Hz bandwidth.
+    const f0 = hz(m);
+    const amps: number[] = [];
+    for (let h = 1; h * f0 < 5000; h++) {
+      const f = h * f0;
+      const res = (fc: number) => 1 / (1 + ((f - fc) / 120) ** 2);
+      amps.push((1 / h) * (0.2 + res(f1) + 0.7 * res(f2)));
+    }
+    let phase = 0;
+    for (let j = 0; j < n; j++) {
+      const s = j / rate;
+      const glide = s < 0.08 ? (prev - m) * (1 - s / 0.08) * 100 : 0; // cents
+      const vib = s > 0.15 ? depth * Math.sin(2 * Math.PI * rateHz * s) : 0;
+      phase += (f0 * 2 ** ((glide + vib) / 1200)) / rate;
+      if (phase > 1) phase -= 1;
+      let y = 0;
+      for (let h = 0; h < amps.length; h++) y += amps[h] * Math.sin(2 * Math.PI * (h + 1) * phase);
+      const env = Math.min(1, s / 0.03) * Math.min(1, (d - s) / 0.05);
+      L[from + j] += gain * env * y;
+      R[from + j] += gain * env * y;
+    }
   }
 }
 

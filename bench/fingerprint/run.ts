@@ -3,8 +3,8 @@
 // identified (clean, noisy, re-encoded), that audio not in the library is never matched, how fast a
 // query is answered, and fpcalc (Chromaprint) on the same files as the peer for speed.
 //
-//   npx tsx bench/fingerprint/run.ts [--songs 64] [--outside 16] [--clips 60] [--negatives 80]
-//                                    [--dedupe 10] [--seed 1] [--jobs 2] [--index memory]
+//   npx tsx bench/fingerprint/run.ts [--songs 64] [--outside 16] [--clips 60] [--negatives 200]
+//                                    [--dedupe 10] [--seed 1] [--jobs 2] [--index sqlite|memory]
 //                                    [--record] [--note "text for bench/RESULTS.md"]
 //
 // Nothing is written to bench/RESULTS.md unless --record is given.
@@ -44,7 +44,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodePcm, decodePcmAll } from "../../lib/media/pcm.js";
 import { FP_SAMPLE_RATE, FRAME_SEC, INDEX_OPTIONS, LandmarkExtractor, QUERY_OPTIONS, type Fingerprint } from "../../lib/fingerprint/landmarks.js";
-import { compareWhole, identify } from "../../lib/fingerprint/match.js";
+import { MIN_CONFIDENCE, NOISE_FLOOR, compareWhole, identify } from "../../lib/fingerprint/match.js";
 import { Rng } from "../lib/prng.js";
 import { appendResults, machine, type Row } from "../lib/results-md.js";
 import { BACKENDS, type BenchIndex } from "./index-backends.js";
@@ -72,7 +72,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { songs: 64, outside: 16, clips: 60, negatives: 80, dedupe: 10, seed: 1, jobs: Math.min(2, os.cpus().length), index: "memory", record: false };
+  const opts: Options = { songs: 64, outside: 16, clips: 60, negatives: 200, dedupe: 10, seed: 1, jobs: Math.min(2, os.cpus().length), index: "sqlite", record: false };
   const int = (name: string, raw: string | undefined, min: number): number => {
     const v = Number(raw);
     if (!Number.isInteger(v) || v < min) throw new Error(`${name} needs a whole number ≥ ${min}, got "${raw}"`);
@@ -176,6 +176,9 @@ const CONDITIONS: Condition[] = ["clean", "white+10", "white0", "pink+10", "pink
 const LENGTHS = [10, 5];
 
 interface ClipResult {
+  /** The best candidate's score and confidence (0 when there is none). */
+  bestScore: number;
+  bestConfidence: number;
   right: boolean;
   wrong: boolean;
   fingerprintMs: number;
@@ -236,7 +239,8 @@ async function runClips(lib: Library, index: BenchIndex, plans: ClipPlan[], song
       const m = q.res.match;
       const expected = songIdOf(song);
       const right = !!m && expected !== null && m.songId === expected && Math.abs(m.offsetSec - p.startSample / FP_SAMPLE_RATE) <= OFFSET_TOLERANCE_SEC;
-      onResult(p, { right, wrong: !!m && !right, matched: !!m, fingerprintMs: q.fingerprintMs, queryMs: q.queryMs, hashes: q.fp.hashes.length, rows: q.rows });
+      const best = q.res.candidates[0];
+      onResult(p, { bestScore: best?.score ?? 0, bestConfidence: best?.confidence ?? 0, right, wrong: !!m && !right, matched: !!m, fingerprintMs: q.fingerprintMs, queryMs: q.queryMs, hashes: q.fp.hashes.length, rows: q.rows });
     }
   }
 }
@@ -310,6 +314,7 @@ async function main(): Promise<void> {
   const tallies = new Map<string, Tally>();
   const queryMs10: number[] = [], queryMsAll: number[] = [], fpMs10: number[] = [], rows10: number[] = [];
   const queryHashRate: number[] = [];
+  const rightScores: number[] = [];
   const plans: ClipPlan[] = [];
   for (const seconds of LENGTHS) for (const c of CONDITIONS) plans.push(...planClips(lib.songs, opts.clips, seconds, c, rng));
   log(`[query] ${plans.length} clips (${opts.clips} per condition and length)…`);
@@ -318,7 +323,7 @@ async function main(): Promise<void> {
     const key = `${p.seconds}s ${p.condition}`;
     const t = tallies.get(key) ?? { right: 0, wrong: 0, none: 0, n: 0 };
     t.n++;
-    if (r.right) t.right++;
+    if (r.right) t.right++, rightScores.push(r.bestScore);
     else if (r.wrong) t.wrong++;
     else t.none++;
     tallies.set(key, t);
@@ -329,7 +334,8 @@ async function main(): Promise<void> {
   log(`[query] done in ${((performance.now() - tq) / 1000).toFixed(1)} s`);
 
   // 5. Negatives
-  let falsePositives = 0, negatives = 0;
+  let falsePositives = 0, negatives = 0, negScoreMax = 0, negConfMax = 0;
+  const negScores: number[] = [];
   if (opts.negatives > 0) {
     const negPlans: ClipPlan[] = [];
     for (let i = 0; i < opts.negatives; i++) {
@@ -337,15 +343,18 @@ async function main(): Promise<void> {
       const condition: Condition = i % 4 < 2 ? "clean" : rng.pick(["white+10", "white0", "pink+10", "pink0"] as const);
       negPlans.push(...planClips(lib.outside, 1, seconds, condition, rng));
     }
-    await runClips(lib, index, negPlans, () => null, tmp, (_p, r) => {
+    const tally = (matched: boolean, score: number, confidence: number) => {
       negatives++;
-      if (r.matched) falsePositives++;
-    });
+      if (matched) falsePositives++;
+      negScores.push(score);
+      negScoreMax = Math.max(negScoreMax, score);
+      negConfMax = Math.max(negConfMax, confidence);
+    };
+    await runClips(lib, index, negPlans, () => null, tmp, (_p, r) => tally(r.matched, r.bestScore, r.bestConfidence));
     for (const kind of ["white", "pink"] as const) {
       const n = noise(kind, 10 * FP_SAMPLE_RATE, new Rng(opts.seed + kind.length)).map((v) => v * 0.1);
       const q = await runQuery(index, n);
-      negatives++;
-      if (q.res.match) falsePositives++;
+      tally(!!q.res.match, q.res.candidates[0]?.score ?? 0, q.res.candidates[0]?.confidence ?? 0);
     }
   }
   log(`[negatives] ${negatives} clips of audio not in the library: ${falsePositives} matched`);
@@ -418,6 +427,8 @@ async function main(): Promise<void> {
   }
   log("");
   log(`  false positives          ${falsePositives} of ${negatives} clips not in the library${falsePositives ? "   ← MUST BE 0" : ""}; wrong song/offset among matches: ${wrongTotal}`);
+  log(`  closest calls            best score of a clip not in the library: max ${negScoreMax.toFixed(1)}, p90 ${quantile(negScores, 0.9).toFixed(1)} (a match needs ≥ ${2 * NOISE_FLOOR}); ` +
+    `highest confidence ${negConfMax.toFixed(2)} (needs ≥ ${MIN_CONFIDENCE}); right matches scored min ${quantile(rightScores, 0).toFixed(1)}, p5 ${quantile(rightScores, 0.05).toFixed(1)}`);
   log(`  query, 10 s clip         lookup + match p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (all clips p95 ${quantile(queryMsAll, 0.95).toFixed(1)} ms); fingerprinting the clip p50 ${quantile(fpMs10, 0.5).toFixed(1)} ms`);
   if (opts.dedupe > 0) log(`  dedupe                   ${sameOk}/${sameN} re-encoded copies "same"; ${falseDedupe} false "same"/"related" (copies and ${outsideN} outside songs)`);
   log(`  load average (1 min)     ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${os.cpus().length} cores`);

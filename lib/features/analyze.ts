@@ -1,16 +1,20 @@
 // Audio features of a song, as pure library code: FeatureAnalyzer takes mono PCM in blocks and keeps
-// only what a song of any length needs — the onset envelope (one float per 11.6 ms frame: 1.2 MB for
-// an hour, plus as much again for its low-band companion) and fixed-size running sums for chroma,
+// only what a song of any length needs — the onset envelope (one float per 23 ms frame: 0.6 MB for an
+// hour, plus as much again for each of its low- and mid-band companions, and the beat tracker's
+// arrays while it runs) and fixed-size running sums for chroma,
 // spectral shape, MFCCs, vocal cues and level; no spectrogram is kept. analyzeFile runs ONE ffmpeg
 // process per song (lib/media/pcm.ts): it decodes once, and a filter graph sends the audio both to the
 // analyzer (mono, FEATURE_SAMPLE_RATE) and, at its original channels and rate, through ffmpeg's
 // EBU R128 meter (loudness.ts).
 // Per frame, two STFTs (lib/dsp/stft.ts) over the same samples:
-// - 1024 points every 256 (46 ms window, 86 frames/s): mel bands → onset envelope (onset.ts) → tempo
-//   (tempo.ts) and beats (beats.ts), onset rate; every other frame also MFCCs (mfcc.ts), spectral
-//   shape (spectral.ts) and vocal cues (vocals.ts);
-// - 8192 points every 4096 (371 ms window, 2.7 Hz bins, fine enough to resolve semitones down to
-//   about 50 Hz): spectral peaks → chroma (chroma.ts) → key (key.ts).
+// - 1024 points every 512 (46 ms window, 43 frames/s): mel bands → onset envelope (onset.ts) → tempo
+//   (tempo.ts) and beats (beats.ts, refined to a fraction of a frame), onset rate, MFCCs (mfcc.ts),
+//   vocal cues (vocals.ts); every other frame spectral shape (spectral.ts);
+// - 8192 points every 8192 (371 ms window, 2.7 Hz bins, fine enough to resolve semitones down to
+//   about 100 Hz): spectral peaks → chroma (chroma.ts) → key (key.ts). Windows do not overlap: the key
+//   is a statistic over the whole song, and overlap would double the cost for little.
+// Frame sizes and hops were chosen for cost as much as for accuracy: at these, the analysis runs at
+// about 500× real time on one core (bench/features), so ffmpeg's decoding stays the larger share.
 // The descriptive scores — energy, danceability, valence, arousal — are heuristics built from these
 // measurements, documented where they are computed (`describe` below); they are not trained on
 // listener ratings and should be read as a way to sort and filter a library, not as truths.
@@ -123,7 +127,7 @@ export class FeatureAnalyzer {
     this.shortScale = 16 / (n * n);
     this.shortSilenceDb = 10 * Math.log10((n * n) / 16) - 70;
     this.longSilenceDb = 10 * Math.log10((longN * longN) / 16) - 70;
-    this.onset = new OnsetEnvelope({ bands: MEL_BANDS, centres: this.mel.centres, scale: this.shortScale, lag: 1 });
+    this.onset = new OnsetEnvelope({ bands: MEL_BANDS, centres: this.mel.centres, scale: this.shortScale });
     this.mfcc = new MfccAccumulator(MEL_BANDS, 13);
     this.spectral = new SpectralAccumulator(n, sr);
     this.chroma = new ChromaAccumulator({ n: longN, sampleRate: sr });
@@ -197,9 +201,9 @@ export class FeatureAnalyzer {
   }
 }
 
-/** Where inside the compared frames an attack registers, as a fraction of the frame length from the
- * start of the frame (measured with clicks: the log-compressed flux peaks as the attack enters the
- * window's leading slope). */
+/** Where an attack registers, as a fraction of the frame length from the start of the frame that first
+ * shows it: its centre. Measured with clicks and synthesized drums: beats land within 5 ms (median) of
+ * the attacks, ±12 ms at most after the sub-frame refinement. */
 const ONSET_LATENCY = 0.5;
 
 const round = (x: number, digits: number) => {
@@ -223,16 +227,17 @@ interface DescribeInput {
  * - dense: onsets per second, 0 → 0 … 6 → 1;
  * - bright: spectral centroid, 500 Hz → 0 … 3000 Hz → 1;
  * - noisy: spectral flatness, 0 → 0 … 0.3 → 1 (distortion, cymbals, noise);
- * - clarity: the autocorrelation of the onset envelope at the beat period and its multiples (tempo.ts),
- *   0 → 0 … 0.4 → 1 — how much of the rhythm repeats with the beat ("pulse clarity", Lartillot,
- *   Eerola, Toiviainen & Fornari, "Multi-feature modeling of pulse clarity", ISMIR 2008);
+ * - clarity: the correlation of the onset envelope with itself one, two, three and four beats later
+ *   (tempo.ts), 0 → 0 … 0.5 → 1 — how much of the rhythm repeats with the beat ("pulse clarity",
+ *   Lartillot, Eerola, Toiviainen & Fornari, "Multi-feature modeling of pulse clarity", ISMIR 2008);
  * - contrast: 1 − (onset strength halfway between beats / on the beats);
  * - steadiness: 1 − (spread of the inter-beat intervals / their mean) / 0.1;
  * - tempoFit: a log-Gaussian around 118 BPM (σ half an octave), the heart of dance tempos;
  * - fast: tempo, 60 → 0 … 180 BPM → 1.
  * energy = 0.45·loud + 0.25·dense + 0.15·bright + 0.15·noisy — after what the "energy" of music
  *   services is said to capture (perceived loudness, onset rate, timbre, noisiness).
- * danceability = 0.45·clarity + 0.25·contrast + 0.15·steadiness + 0.15·tempoFit; 0 without a beat.
+ * danceability = clarity · (0.5 + 0.25·contrast + 0.1·steadiness + 0.15·tempoFit): no clear pulse, no
+ *   dancing, however steady the beat tracker's output; 0 without a beat.
  * arousal = 0.4·energy + 0.25·fast + 0.2·dense + 0.15·bright.
  * valence = 0.5 ± 0.22·(0.4 + 0.6·key confidence) (+ major, − minor) + 0.12·(2·fast − 1)
  *   + 0.08·(2·bright − 1) + 0.08·(2·energy − 1).
@@ -252,7 +257,7 @@ export function describe(m: DescribeInput): { energy: number; danceability: numb
   const hasBeat = m.bpm > 0;
   const tempoFit = hasBeat ? Math.exp(-0.5 * (Math.log2(m.bpm / 118) / 0.5) ** 2) : 0;
   const danceability = hasBeat
-    ? clamp01(0.45 * clamp01(m.pulse.clarity / 0.4) + 0.25 * clamp01(m.pulse.contrast) + 0.15 * clamp01(m.pulse.steadiness) + 0.15 * tempoFit)
+    ? clamp01(m.pulse.clarity / 0.5) * (0.5 + 0.25 * clamp01(m.pulse.contrast) + 0.1 * clamp01(m.pulse.steadiness) + 0.15 * tempoFit)
     : 0;
   const fast = hasBeat ? clamp01((m.bpm - 60) / 120) : 0;
   const arousal = clamp01(0.4 * energy + 0.25 * fast + 0.2 * dense + 0.15 * bright);

@@ -6,7 +6,9 @@
 // lands on its pitch to within a few cents instead of being smeared over a bin that can be wider than
 // a semitone. Each peak adds its magnitude to a fine pitch histogram of 1200 one-cent bins over the
 // octave; every frame's contribution is normalized to sum 1 (loud and soft passages weigh alike), and
-// frames of silence are skipped. Peaks below 100 Hz are left out: that is where kick drums ring. Only the 1200 running sums are kept, whatever the song's length.
+// frames of silence are skipped. Only peaks that stand clear of their surroundings count (a sinusoid
+// does, the random peaks of drum noise mostly do not), and none below 120 Hz, where kick drums ring.
+// Only the 1200 running sums are kept, whatever the song's length.
 // At the end the tuning is read from the histogram — the circular mean of where the peaks fall inside
 // their semitone (the same idea as the tuning estimation of Harte & Sandler's chromagram, AES 2005)
 // — and the histogram is folded into 12 pitch classes around the semitone centres shifted by it.
@@ -16,13 +18,17 @@ export interface ChromaOptions {
   /** FFT size of the frames pushed. */
   n: number;
   sampleRate: number;
-  /** Frequency range of the peaks; default 100 … 2100 Hz: from just under C3 (below, kick drums and
-   * toms put strong pitched partials of their own, unrelated to the key; bass notes still count by
-   * their 2nd and 3rd harmonics) to C7 (fundamentals and the first partials of the rest). */
+  /** Frequency range of the peaks; default 120 … 2100 Hz: from just under C3 (below, kick drums and
+   * toms put strong pitched partials of their own, unrelated to the key, and semitones are only 2–3
+   * bins apart; bass notes still count by their 2nd and 3rd harmonics) to C7 (fundamentals and the
+   * first partials of the rest). */
   fMin?: number;
   fMax?: number;
   /** Peaks more than this far below the frame's strongest one are ignored; default 50 dB. */
   rangeDb?: number;
+  /** A peak must stand this far above the lowest bin 3…6 bins away (outside a Hann main lobe);
+   * default 15 dB. Sinusoids do, the random peaks of drum and cymbal noise mostly do not. */
+  prominence?: number;
 }
 
 export interface Chroma {
@@ -42,6 +48,7 @@ export class ChromaAccumulator {
   private readonly kHi: number;
   private readonly binHz: number;
   private readonly rangeDb: number;
+  private readonly prominence: number;
   private readonly db: Float64Array;
   private readonly peakBin: Int32Array;
   private readonly peakW: Float64Array;
@@ -49,9 +56,10 @@ export class ChromaAccumulator {
 
   constructor(opts: ChromaOptions) {
     this.binHz = opts.sampleRate / opts.n;
-    this.kLo = Math.max(2, Math.floor((opts.fMin ?? 100) / this.binHz));
+    this.kLo = Math.max(2, Math.floor((opts.fMin ?? 120) / this.binHz));
     this.kHi = Math.min(opts.n / 2 - 2, Math.ceil((opts.fMax ?? 2100) / this.binHz));
     this.rangeDb = opts.rangeDb ?? 50;
+    this.prominence = opts.prominence ?? 15;
     this.db = new Float64Array(opts.n / 2 + 1);
     this.peakBin = new Int32Array(this.kHi - this.kLo + 2);
     this.peakW = new Float64Array(this.kHi - this.kLo + 2);
@@ -73,6 +81,12 @@ export class ChromaAccumulator {
     for (let k = kLo; k <= kHi; k++) {
       const b = db[k];
       if (b <= floor || b <= db[k - 1] || b < db[k + 1]) continue;
+      if (this.prominence > 0) {
+        // A sinusoid stands well above the bins around its main lobe; a peak of noise does not.
+        let lo = Infinity;
+        for (let j = Math.max(kLo - 1, k - 6); j <= Math.min(kHi + 1, k + 6); j++) if (Math.abs(j - k) >= 3 && db[j] < lo) lo = db[j];
+        if (b - lo < this.prominence) continue;
+      }
       const a = db[k - 1], c = db[k + 1];
       const den = a - 2 * b + c;
       const d = den < 0 ? (0.5 * (a - c)) / den : 0;

@@ -1,5 +1,5 @@
-// Onset strength envelope: how much new energy each frame brings, one value per STFT frame (86 per
-// second at 22050 Hz with a hop of 256), the input of tempo estimation and beat tracking.
+// Onset strength envelope: how much new energy each frame brings, one value per STFT frame (43 per
+// second at 22050 Hz with a hop of 512), the input of tempo estimation and beat tracking.
 // Spectral flux on a log-compressed mel spectrogram (Böck, Krebs & Schedl, "Evaluating the online
 // capabilities of onset detection methods", ISMIR 2012: log(1 + λ·|X|) makes the flux respond to
 // ratios, so a soft hi-hat counts next to a loud bass; mel bands smooth out single partials), with the
@@ -22,7 +22,7 @@ export interface OnsetOptions {
   centres: ArrayLike<number>;
   /** Multiplies the band energies to make 1 full scale (a sine of amplitude 1 in one band has energy 1). */
   scale: number;
-  /** Frames between the compared frames; default 2 (23 ms at 86 frames/s). */
+  /** Frames between the compared frames; default 1 (23 ms at 43 frames/s). */
   lag?: number;
   /** λ of log(1 + λ·magnitude); default 1000 (bands below about −60 dBFS fade out). */
   lambda?: number;
@@ -51,7 +51,7 @@ export class OnsetEnvelope {
   private frames = 0;
 
   constructor(opts: OnsetOptions) {
-    this.lag = opts.lag ?? 2;
+    this.lag = opts.lag ?? 1;
     this.lambda = opts.lambda ?? 1000;
     this.scale = opts.scale;
     this.weights = opts.weights ?? [1, 1, 0.5];
@@ -96,9 +96,10 @@ export class OnsetEnvelope {
  * Onsets per second in an envelope prepared by tempo.ts's prepareEnvelope (local mean removed,
  * rectified): peak picking in the manner of Bello et al. ("A tutorial on onset detection in music
  * signals", IEEE TSAP 13(5), 2005) — a frame is an onset when it is the maximum within ±`halfWindow`
- * frames (±35 ms at 86 frames/s) and stands above `threshold` times the envelope's standard deviation.
+ * frames (default: ±35 ms, at least one frame) and stands above `threshold` times the envelope's
+ * standard deviation.
  */
-export function onsetRate(prepared: Float32Array, frameRate: number, threshold = 1, halfWindow = 3): number {
+export function onsetRate(prepared: Float32Array, frameRate: number, threshold = 1, halfWindow = Math.max(1, Math.round(0.035 * frameRate))): number {
   const T = prepared.length;
   if (T === 0) return 0;
   let sum = 0, sq = 0;

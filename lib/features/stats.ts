@@ -2,7 +2,7 @@
 // running mean and standard deviation (Welford, "Note on a method for calculating corrected sums of
 // squares and products", Technometrics 4(3), 1962 — stable where Σx² − (Σx)²/n is not), for scalars
 // and vectors, and a growable Float32Array for the few per-frame series that are kept (the onset
-// envelope: 4 bytes per 11.6 ms frame, about 1.2 MB for an hour).
+// envelope: 4 bytes per 23 ms frame, about 0.6 MB for an hour).
 
 /** Mean and (population) standard deviation of a stream of numbers. */
 export class RunningStats {

@@ -22,7 +22,7 @@
 //    clearly the chosen level beat its neighbours.
 import { trackBeats } from "./beats.js";
 import { Fft } from "../dsp/fft.js";
-import { clamp01, median } from "./stats.js";
+import { clamp01 } from "./stats.js";
 
 export interface TempoOptions {
   /** Range of the reported tempo; default 50 … 210 BPM. */
@@ -48,13 +48,17 @@ export interface TempoEstimate {
   prepared: Float32Array;
   /** Beats (frames) tracked at the chosen level. */
   beats: number[];
-  /** How the beat stands out: clarity = the comb value at the beat (autocorrelation at the period and
-   * its multiples over the autocorrelation at 0, −1 … 1); contrast = 1 − (onset strength halfway
+  /** How the beat stands out: clarity = the comb value at the beat as a correlation coefficient
+   * (autocorrelation of the mean-removed envelope at the period and its multiples over its value at
+   * lag 0: 0 for no periodicity, 1 for a perfectly repeating envelope); contrast = 1 − (onset strength halfway
    * between beats / on them); steadiness = 1 − (spread of the beat intervals / their mean) / 0.1. */
   pulse: { clarity: number; contrast: number; steadiness: number };
 }
 
 const LOG_STEP = Math.log(1.001);
+/** Below this clarity (see TempoEstimate.pulse) there is no beat to speak of: white noise scores about
+ * 0.01, drum-driven songs 0.3 … 0.8. */
+const MIN_CLARITY = 0.05;
 const HARMONICS = 4;
 
 /** Envelope less its moving average (±`halfWindow` frames), negative values set to 0. */
@@ -164,7 +168,12 @@ export function estimateTempo(env: Float32Array, frameRate: number, groups: { lo
     grid.push(bpm);
     sal.push(comb(r, (60 * frameRate) / bpm) / r[0]);
   }
-  const typical = median(sal);
+  // What the normalized autocorrelation of an envelope with this mean but no periodicity would be:
+  // clarity measures the comb above it (the correlation coefficient of the mean-removed envelope).
+  let sum = 0;
+  for (let i = 0; i < x.length; i++) sum += x[i];
+  const baseline = Math.min(0.999, ((sum / x.length) ** 2) / r[0]);
+  const clarityOf = (combValue: number) => (combValue - baseline) / (1 - baseline);
   // The family: the best comb peak, weighted by the prior, within the range.
   const prior = (bpm: number) => Math.exp(-0.5 * (Math.log2(bpm / preferred) / spread) ** 2);
   let best = -1;
@@ -211,19 +220,22 @@ export function estimateTempo(env: Float32Array, frameRate: number, groups: { lo
   const chosen = levels[0];
   if (opts.debug) {
     for (const l of levels) {
-      console.log(`  ${l.bpm.toFixed(2).padStart(7)} comb ${l.comb.toFixed(3)} on ${l.on.toFixed(2)} mid ${(l.mid / l.on).toFixed(2)} ` +
+      console.log(`  ${l.bpm.toFixed(2).padStart(7)} comb ${l.comb.toFixed(3)} clarity ${clarityOf(l.comb).toFixed(3)} on ${l.on.toFixed(2)} mid ${(l.mid / l.on).toFixed(2)} ` +
         `slow ${l.slow.toFixed(2)} fast ${l.fast.toFixed(2)} fit ${l.fit.toFixed(2)} [${l.detail}] prior ${prior(l.bpm).toFixed(2)} score ${l.score.toFixed(2)}`);
     }
   }
-  const peakiness = clamp01((chosen.comb - typical) / Math.max(1e-9, 0.5 - typical));
+  const clarity = clarityOf(chosen.comb);
+  // No beat: the envelope is no more periodic at the best tempo than noise is (a drone, a pad,
+  // noise, silence).
+  if (!(clarity >= MIN_CLARITY) || !Number.isFinite(chosen.score)) return none;
   const margin = levels.length > 1 ? clamp01((chosen.score - levels[1].score) / 1.5) : 1;
   return {
     bpm: chosen.bpm,
-    confidence: clamp01(peakiness * (0.5 + 0.5 * margin)),
+    confidence: clamp01(clarity / 0.3) * (0.4 + 0.6 * margin),
     alternatives: levels.slice(1).map((l) => ({ bpm: l.bpm, score: Math.exp(l.score - chosen.score) })),
     prepared: x,
     beats: chosen.beats,
-    pulse: { clarity: chosen.comb, contrast: clamp01(1 - chosen.mid / Math.max(1e-9, chosen.on)), steadiness: steadiness(chosen.beats) },
+    pulse: { clarity, contrast: clamp01(1 - chosen.mid / Math.max(1e-9, chosen.on)), steadiness: steadiness(chosen.beats) },
   };
 }
 

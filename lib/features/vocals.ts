@@ -6,7 +6,7 @@
 // accuracy and vibrato features", Interspeech 2006; Regnier & Peeters, "Singing voice detection in
 // music tracks using direct voice vibrato detection", ICASSP 2009, which detects voice from exactly
 // this frequency modulation of partials).
-// Method: in every other frame of the onset STFT (43 frames/s at 22050 Hz), the clear spectral peaks
+// Method: in every frame of the onset STFT (43 frames/s at 22050 Hz), the clear spectral peaks
 // between 500 Hz and 3 kHz (where the voice's 2nd–10th harmonics lie and a 1024-point frame resolves
 // a few cents after parabolic interpolation) are matched to the nearest peak of the previous frame
 // within 80 cents. A match that moved 6…80 cents counts as "moving", less as "steady"; a bigger jump is
@@ -102,7 +102,7 @@ export class VocalCueTracker {
     const movingShare = matched ? this.moving / matched : 0;
     const tonalShare = this.frames ? this.tonalFrames / this.frames : 0;
     // Evidence: moving partials, discounted when the song hardly has tonal peaks to judge by.
-    const evidence = Math.min(1, Math.max(0, (movingShare - 0.12) / 0.3)) * Math.min(1, tonalShare / 0.3);
+    const evidence = Math.min(1, Math.max(0, (movingShare - 0.13) / 0.17)) * Math.min(1, tonalShare / 0.3);
     return { movingShare, tonalShare, instrumental: 1 - evidence };
   }
 }

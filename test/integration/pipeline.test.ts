@@ -166,7 +166,7 @@ describe("pipeline", () => {
     expect(ok.body.song.cacheState).toBe("remote");
     const p = await settled(ok.body.song.id);
     expect(p.state).toBe("ready");
-    expect(p.stages.map((s: any) => s.state)).toEqual(["done", "done"]);
+    expect(p.stages.map((s: any) => s.state)).toEqual(["done", "done", "done", "done"]);
     const song = (await call(app.url, "GET", `/api/songs/${ok.body.song.id}`, { token: user })).body;
     expect(song).toMatchObject({ title: "From The Web", artist: "Loopback", cacheState: "local" });
     expect(song.durationMs).toBeGreaterThan(1900);

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../../bench/lib/prng.js";
 import { addNoise, ffmpeg, rms, writeSong, type Style } from "../../../../bench/fingerprint/songs.js";
 import { FP_SAMPLE_RATE, FRAME_SEC, QUERY_OPTIONS, fingerprintBlocks, fingerprintSamples, type Fingerprint } from "../../../../lib/fingerprint/landmarks.js";
-import { classifyDuplicate, compareWhole, identify, rankCandidates, type HashRow } from "../../../../lib/fingerprint/match.js";
+import { MIN_VOTES, NOISE_FLOOR, classifyDuplicate, compareWhole, identify, rankCandidates, type HashRow } from "../../../../lib/fingerprint/match.js";
 import { MemoryIndex } from "../../../../lib/fingerprint/memory-index.js";
 import { decodePcm, decodePcmAll } from "../../../../lib/media/pcm.js";
 
@@ -246,17 +246,30 @@ describe("rankCandidates", () => {
     expect(uncapped.find((c) => c.songId === 2)!.score).toBeLessThan(0.01);
   });
 
-  it("is confident only well above the runner-up", () => {
+  it("is confident only well above the chance level and the runner-up coincidence", () => {
     const marks: Array<[number, number]> = Array.from({ length: 40 }, (_, i) => [3000 + i, i * 5]);
-    const rows: HashRow[] = [
-      ...marks.map(([h, t]) => ({ hash: h, songId: 1, t: t + 50 })),
-      ...marks.slice(0, 30).map(([h, t]) => ({ hash: h, songId: 2, t: t + 900 })),
-    ];
-    const { match, candidates } = identify(fpOf(marks), rows);
+    const song1 = marks.slice(0, 15).map(([h, t]) => ({ hash: h, songId: 1, t: t + 50 }));
+    const song2 = marks.slice(20, 29).map(([h, t]) => ({ hash: h, songId: 2, t: t + 900 }));
+    // 15 aligned votes alone: 1 − NOISE_FLOOR / 15.
+    const alone = identify(fpOf(marks), song1);
+    expect(alone.match?.songId).toBe(1);
+    expect(alone.match!.confidence).toBeCloseTo(1 - NOISE_FLOOR / 15, 6);
+    // With a coincidence of 9 elsewhere: 1 − 9/15 = 0.4, not a match.
+    const { match, candidates } = identify(fpOf(marks), [...song1, ...song2]);
     expect(candidates.map((c) => c.songId)).toEqual([1, 2]);
-    expect(candidates[0].confidence).toBeCloseTo(1 - 30 / 40, 6);
-    expect(match).toBeNull(); // 40 against 30: not twice the runner-up
-    expect(identify(fpOf(marks), rows.slice(0, 40)).match?.songId).toBe(1);
+    expect(candidates[0].confidence).toBeCloseTo(1 - 9 / 15, 6);
+    expect(match).toBeNull();
+    // Fewer than MIN_VOTES aligned votes are never a match.
+    expect(identify(fpOf(marks), song1.slice(0, MIN_VOTES - 1)).match).toBeNull();
+  });
+
+  it("still matches when the index holds the recording twice (a duplicate is not a coincidence)", () => {
+    const marks: Array<[number, number]> = Array.from({ length: 40 }, (_, i) => [4000 + i, i * 5]);
+    const rows: HashRow[] = [1, 2].flatMap((songId) => marks.map(([h, t]) => ({ hash: h, songId, t: t + 70 })));
+    const { match, candidates } = identify(fpOf(marks), rows);
+    expect(match?.songId).toBe(1);
+    expect(candidates.map((c) => [c.songId, c.votes])).toEqual([[1, 40], [2, 40]]);
+    expect(candidates[1].confidence).toBeGreaterThan(0.8);
   });
 });
 
