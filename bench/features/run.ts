@@ -1,7 +1,7 @@
 // bench/features — accuracy and speed of lib/features (tempo, beats, key) on synthesized songs
 // with a known truth, side by side with aubio's tempo estimate.
 //
-//   npx tsx bench/features/run.ts [--files 60] [--seconds 60] [--seed 1] [--sample-peak] [--no-peer]
+//   npx tsx bench/features/run.ts [--files 60] [--seconds 60] [--seed 1] [--peak true|true-ffmpeg|sample] [--no-peer]
 //                                 [--record] [--note "text for bench/RESULTS.md"]
 //
 // Nothing is written to bench/RESULTS.md unless --record is given.
@@ -11,8 +11,10 @@
 //    BPM over a chord progression in a known key (all 24 keys), mp3/Ogg Vorbis/FLAC; seeded and cached
 //    in bench/.cache/features/. Not timed.
 // 2. Ours, including decode: analyzeFile on each file in turn, in this process — one ffmpeg per song
-//    that decodes, resamples to mono 22050 Hz for the analyzer and runs the EBU R128 meter (true peak
-//    unless --sample-peak) on the original channels. CPU = this process's user+system time
+//    that decodes, resamples to mono 22050 Hz for the analyzer, runs the EBU R128 meter on the original
+//    channels and (--peak true, the default) hands the original samples over for the true-peak meter
+//    (lib/features/truepeak.ts); --peak true-ffmpeg has ffmpeg's ebur128 measure the true peak
+//    instead, --peak sample measures only the sample peak. CPU = this process's user+system time
 //    (process.cpuUsage: the analysis, plus Node's own threads) + the ffmpeg child's, which is in this
 //    process's cutime + cstime (/proc/self/stat) once it has been reaped — as bench/pipeline counts it.
 // 3. Ours, excluding decode: each file decoded to memory first (decodePcmAll, not timed), then only
@@ -45,14 +47,14 @@ interface Options {
   files: number;
   seconds: number;
   seed: number;
-  samplePeak: boolean;
+  peak: "true" | "true-ffmpeg" | "sample";
   peer: boolean;
   record: boolean;
   note?: string;
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { files: 60, seconds: 60, seed: 1, samplePeak: false, peer: true, record: false };
+  const opts: Options = { files: 60, seconds: 60, seed: 1, peak: "true", peer: true, record: false };
   const int = (name: string, raw: string | undefined, min: number): number => {
     const v = Number(raw);
     if (!Number.isInteger(v) || v < min) throw new Error(`${name} needs a whole number ≥ ${min}, got "${raw}"`);
@@ -65,7 +67,12 @@ function parseArgs(argv: string[]): Options {
       case "--files": opts.files = int(flag, value(), 1); break;
       case "--seconds": opts.seconds = int(flag, value(), 10); break;
       case "--seed": opts.seed = int(flag, value(), 0); break;
-      case "--sample-peak": opts.samplePeak = true; break;
+      case "--peak": {
+        const v = value();
+        if (v !== "true" && v !== "true-ffmpeg" && v !== "sample") throw new Error(`--peak is true, true-ffmpeg or sample, not "${v}"`);
+        opts.peak = v;
+        break;
+      }
       case "--no-peer": opts.peer = false; break;
       case "--record": opts.record = true; break;
       case "--note": opts.note = value(); break;
@@ -193,7 +200,7 @@ async function main(): Promise<void> {
     // Ours, including decode.
     let child0 = childrenCpuMs();
     let own = ownCpuMs();
-    const f = await analyzeFile(file, { truePeak: !opts.samplePeak });
+    const f = await analyzeFile(file, { peak: opts.peak });
     const fullOwn = ownCpuMs(own.at).ms;
     const fullChildMs = childrenCpuMs() - child0;
     // Ours, excluding decode.
@@ -252,7 +259,7 @@ async function main(): Promise<void> {
   log(`  beat F-measure (±70 ms)        ${beatFMean.toFixed(3)}`);
   log(`  key exact                      ${pct(keyExact).padEnd(25)} ≥ 90 %`);
   log(`  key MIREX weighted             ${keyMirex.toFixed(3)}`);
-  log(`  speed incl. decode, per core   ${x(rtFull).padEnd(11)} ${x(rtPeer).padEnd(13)} ≥ 150×   (ffmpeg ${(100 * ffmpegShare).toFixed(0)} % of our CPU; ${opts.samplePeak ? "sample" : "true"} peak)`);
+  log(`  speed incl. decode, per core   ${x(rtFull).padEnd(11)} ${x(rtPeer).padEnd(13)} ≥ 150×   (ffmpeg ${(100 * ffmpegShare).toFixed(0)} % of our CPU; --peak ${opts.peak})`);
   log(`  speed excl. decode, per core   ${x(rtAnalyzer)}`);
   log(`  ffmpeg decode-only floor       ${x(rtFloor)}`);
   log(`  load average (1 min)           ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${os.cpus().length} cores`);
@@ -275,7 +282,7 @@ async function main(): Promise<void> {
       { figure: "beat F-measure (±70 ms)", measured: beatFMean.toFixed(3) },
       { figure: "key exact", measured: pct(keyExact), target: "≥ 90 %", met: keyExact >= 0.9 },
       { figure: "key MIREX weighted score", measured: keyMirex.toFixed(3) },
-      { figure: `speed incl. decode (node + ffmpeg CPU, ${opts.samplePeak ? "sample" : "true"} peak), × real time per core`, measured: x(rtFull), target: "≥ 150×", met: rtFull >= 150 },
+      { figure: `speed incl. decode (node + ffmpeg CPU, --peak ${opts.peak}), × real time per core`, measured: x(rtFull), target: "≥ 150×", met: rtFull >= 150 },
       { figure: "speed excl. decode (FeatureAnalyzer only), × real time per core", measured: x(rtAnalyzer) },
       ...(peer ? [{ figure: "peer: aubio tempo speed, × real time per core", measured: x(rtPeer) }] : []),
       { figure: "ffmpeg decode-only floor, × real time per core", measured: x(rtFloor) },

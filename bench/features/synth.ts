@@ -1,6 +1,6 @@
 // Songs with a known truth, synthesized here, for bench/features and the lib/features tests: a drum
 // kit (kick, snare, closed and open hi-hat) playing a 4/4 pattern at a known tempo, over a chord
-// progression in a known key (bass, chords, an optional melody), in a choice of timbres. Everything is
+// progression in a known key (bass, chords, an optional melody or sung line), in a choice of timbres. Everything is
 // drawn from a seeded PRNG (bench/lib/prng.ts), so a spec gives the same samples every time.
 //
 // The drum sounds are the textbook analogue-drum recipes: the kick a sine whose pitch falls quickly

@@ -1,11 +1,11 @@
 // Audio features of a song, as pure library code: FeatureAnalyzer takes mono PCM in blocks and keeps
 // only what a song of any length needs — the onset envelope (one float per 23 ms frame: 0.6 MB for an
-// hour, plus as much again for each of its low- and mid-band companions, and the beat tracker's
-// arrays while it runs) and fixed-size running sums for chroma,
-// spectral shape, MFCCs, vocal cues and level; no spectrogram is kept. analyzeFile runs ONE ffmpeg
-// process per song (lib/media/pcm.ts): it decodes once, and a filter graph sends the audio both to the
-// analyzer (mono, FEATURE_SAMPLE_RATE) and, at its original channels and rate, through ffmpeg's
-// EBU R128 meter (loudness.ts).
+// hour, as much again for each of its low- and mid-band companions, and the beat tracker's arrays
+// while it runs: an hour costs about 10 MB) and fixed-size running sums for chroma, spectral shape,
+// MFCCs, vocal cues and level; no spectrogram is kept. analyzeFile runs ONE ffmpeg process per song
+// (lib/media/pcm.ts): it decodes once, and a filter graph sends the audio to the analyzer (mono,
+// FEATURE_SAMPLE_RATE) and, at its original channels and rate, through ffmpeg's EBU R128 meter and to
+// the true-peak meter here (loudness.ts, truepeak.ts).
 // Per frame, two STFTs (lib/dsp/stft.ts) over the same samples:
 // - 1024 points every 512 (46 ms window, 43 frames/s): mel bands → onset envelope (onset.ts) → tempo
 //   (tempo.ts) and beats (beats.ts, refined to a fraction of a frame), onset rate, MFCCs (mfcc.ts),
@@ -14,13 +14,12 @@
 //   about 100 Hz): spectral peaks → chroma (chroma.ts) → key (key.ts). Windows do not overlap: the key
 //   is a statistic over the whole song, and overlap would double the cost for little.
 // Frame sizes and hops were chosen for cost as much as for accuracy: at these, the analysis runs at
-// about 500× real time on one core (bench/features), so ffmpeg's decoding stays the larger share.
+// about 550× real time on one core (bench/features), and ffmpeg's share of a song's CPU stays larger.
 // The descriptive scores — energy, danceability, valence, arousal — are heuristics built from these
 // measurements, documented where they are computed (`describe` below); they are not trained on
 // listener ratings and should be read as a way to sort and filter a library, not as truths.
 import { decodePcm, type Ebur128Summary } from "../media/pcm.js";
 import { Stft } from "../dsp/stft.js";
-import { refineBeats } from "./beats.js";
 import { ChromaAccumulator } from "./chroma.js";
 import { estimateKey, type KeyMode, type KeyOptions } from "./key.js";
 import { DEFAULT_TARGET_LUFS, fromEbur128, GatedLevel, type Loudness } from "./loudness.js";
@@ -30,6 +29,7 @@ import { OnsetEnvelope, onsetRate } from "./onset.js";
 import { SpectralAccumulator, type SpectralSummary } from "./spectral.js";
 import { clamp01 } from "./stats.js";
 import { estimateTempo, prepareEnvelope, type TempoOptions } from "./tempo.js";
+import { TruePeakMeter } from "./truepeak.js";
 import { VocalCueTracker } from "./vocals.js";
 
 /** Version of the algorithms: bump it when results change, so stored features can be recomputed. */
@@ -165,7 +165,7 @@ export class FeatureAnalyzer {
     // as the window's leading part takes it in. ONSET_LATENCY places the frame's onset in time.
     const hop = this.short.hop;
     const frameTime = (t: number) => (t * hop + ONSET_LATENCY * this.short.n) / this.sampleRate;
-    const beats = refineBeats(tempo.prepared, tempo.beats).map((f) => round(frameTime(f), 3));
+    const beats = tempo.beats.map((f) => round(frameTime(f), 3));
     const chroma = this.chroma.result();
     const key = estimateKey(chroma.chroma, this.opts.key);
     const spectral = this.spectral.result();
@@ -273,8 +273,10 @@ export interface AnalyzeFileOptions {
   targetLufs?: number;
   /** Extension or format of a nameless stream ("m4a"): MP4-family streams are spooled (pcm.ts). */
   formatHint?: string;
-  /** True peak (default) or the cheaper sample peak. */
-  truePeak?: boolean;
+  /** How the peak is measured: "true" (default) — true peak, 4× oversampled here (truepeak.ts) from
+   * the original samples ffmpeg hands over; "true-ffmpeg" — ffmpeg's ebur128 true peak (the same
+   * figure within about 0.1 dB, at about twice the cost of the decode); "sample" — sample peak. */
+  peak?: "true" | "true-ffmpeg" | "sample";
   /** ffmpeg binary; default FFMPEG_PATH, else "ffmpeg". */
   bin?: string;
   analyzer?: AnalyzerOptions;
@@ -286,15 +288,19 @@ export interface AnalyzeFileOptions {
  */
 export async function analyzeFile(input: string | NodeJS.ReadableStream, opts: AnalyzeFileOptions = {}): Promise<Features> {
   const analyzer = new FeatureAnalyzer({ ...opts.analyzer, sampleRate: opts.analyzer?.sampleRate ?? FEATURE_SAMPLE_RATE });
+  const peak = opts.peak ?? "true";
   let summary: Ebur128Summary | null = null;
+  let meter: TruePeakMeter | null = null;
   for await (const block of decodePcm(input, {
     sampleRate: analyzer.sampleRate, signal: opts.signal, formatHint: opts.formatHint, bin: opts.bin,
-    ebur128: { truePeak: opts.truePeak ?? true, onSummary: (s) => void (summary = s) },
+    ebur128: { peak: peak === "true" ? "none" : peak === "true-ffmpeg" ? "true" : "sample", onSummary: (s) => void (summary = s) },
+    ...(peak === "true" ? { original: { onSamples: (x: Float32Array, channels: number) => (meter ??= new TruePeakMeter(channels)).push(x) } } : {}),
   })) {
     analyzer.push(block);
   }
   const { levelDb: _level, ...result } = analyzer.finish();
-  // decodePcm returns only after onSummary was called (or throws).
-  const loudness = fromEbur128(summary!, opts.targetLufs ?? DEFAULT_TARGET_LUFS);
+  // decodePcm returns only after onSummary was called and every original sample was handed over (or throws).
+  const truePeak = peak === "true" ? (meter ? (meter as TruePeakMeter).result().truePeakDb : -Infinity) : undefined;
+  const loudness = fromEbur128(summary!, opts.targetLufs ?? DEFAULT_TARGET_LUFS, truePeak);
   return { ...result, loudness };
 }

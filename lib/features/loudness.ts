@@ -1,10 +1,11 @@
 // Loudness of a song, two ways.
 // 1. The figures a player needs — integrated loudness, loudness range, true peak, and the gain to a
 //    target level — come from ffmpeg's `ebur128` filter (EBU R128 / ITU-R BS.1770-4: K-weighting,
-//    400 ms blocks, the absolute −70 LUFS and relative −10 LU gates; loudness range per EBU Tech 3342;
-//    true peak from 4× oversampling), run on the original channels and rate in the same ffmpeg process
-//    that decodes the analysis PCM (lib/media/pcm.ts, option `ebur128`). `fromEbur128` shapes its
-//    summary. The default target is −18 LUFS, the reference level of ReplayGain 2.0, so `gainDb` can
+//    400 ms blocks, the absolute −70 LUFS and relative −10 LU gates; loudness range per EBU Tech 3342),
+//    run on the original channels and rate in the same ffmpeg process that decodes the analysis PCM
+//    (lib/media/pcm.ts, option `ebur128`), and the true peak from truepeak.ts, on the original samples
+//    that same process hands over (option `original`) — ffmpeg's own true peak resamples everything
+//    to 192 kHz and costs as much as decoding. `fromEbur128` shapes the figures. The default target is −18 LUFS, the reference level of ReplayGain 2.0, so `gainDb` can
 //    be served as a ReplayGain/OpenSubsonic track gain; streaming services normalize to about −14
 //    (pass targetLufs: −14 for that).
 // 2. Inside the analyzer, where only the mono PCM is at hand, `GatedLevel` measures the mean level
@@ -34,8 +35,11 @@ export interface Loudness {
   peakSafeGainDb: number;
 }
 
-export function fromEbur128(s: Ebur128Summary, targetLufs = DEFAULT_TARGET_LUFS): Loudness {
-  const peak = Number.isFinite(s.peakDb) ? s.peakDb : SILENCE_DB;
+/** The Loudness record from ffmpeg's summary; `peakDb` (true peak measured elsewhere) replaces the
+ * summary's peak when given. */
+export function fromEbur128(s: Ebur128Summary, targetLufs = DEFAULT_TARGET_LUFS, peakDb: number | null = s.peakDb): Loudness {
+  if (peakDb === null) throw new Error("no peak: ask ebur128 for one, or measure the true peak");
+  const peak = Number.isFinite(peakDb) ? Math.round(peakDb * 100) / 100 : SILENCE_DB;
   const gainDb = round2(targetLufs - s.integratedLufs);
   return {
     integratedLufs: s.integratedLufs,

@@ -1,14 +1,17 @@
 // Decoded audio for analysis: any input ffmpeg reads (a path, or a stream as it arrives) becomes mono
 // 32-bit float PCM at the sample rate asked for, streamed in blocks through ffmpeg's stdout
-// (`-ac 1 -ar <rate> -f f32le pipe:1`). Reading is pulled by the consumer: while it does not ask for
+// (`-ac 1 -ar <rate> -f f32le pipe:1`, written in 32 KB chunks). Reading is pulled by the consumer: while it does not ask for
 // the next block, ffmpeg blocks on a full pipe, so at most a block plus the pipe's buffers are in memory.
 // Leaving the loop early, or aborting, kills ffmpeg and waits for it to exit. MP4-family streams are
 // spooled to a temp file first (their index may sit at the end, which a pipe cannot seek to).
-// With `ebur128`, the same ffmpeg process also measures loudness: a filter graph splits the decoded
-// audio, one branch becomes the mono PCM, the other — at the original channel layout and sample rate,
-// so the figures are those `ffmpeg -af ebur128` gives for the file — goes through ffmpeg's `ebur128`
-// filter (EBU R128 / ITU-R BS.1770) into `anullsink`; the summary it logs at the end (integrated
-// loudness, loudness range, true or sample peak) is read from ffmpeg's log, line by line.
+// With `ebur128` and/or `original`, the same ffmpeg process does more with the one decode: a filter
+// graph splits the decoded audio; one branch becomes the mono PCM; with `ebur128`, another — at the
+// original channel layout and sample rate, so the figures are those `ffmpeg -af ebur128` gives for
+// the file — goes through ffmpeg's `ebur128` filter (EBU R128 / ITU-R BS.1770) into `anullsink`, and
+// the summary it logs at the end (integrated loudness, loudness range, true or sample peak) is read
+// from ffmpeg's log, line by line; with `original`, a third branch hands the audio as decoded
+// (interleaved 32-bit float, original channels and rate) to a callback, through a WAV stream on
+// ffmpeg's fd 3 (the WAV header carries the channel count and rate).
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { Readable } from "node:stream";
@@ -33,12 +36,16 @@ export interface PcmOptions {
   /** Also measure EBU R128 loudness of the original audio in the same ffmpeg run; `onSummary` gets the
    * summary once ffmpeg has finished, before the last block is yielded. */
   ebur128?: Ebur128Options;
+  /** Also hand the audio as decoded — original channels and rate, interleaved 32-bit float — to
+   * `onSamples`, as it goes by (each array is new; the callback may keep it). All of it has been
+   * delivered before the last block is yielded. An exception thrown there stops ffmpeg and is rethrown. */
+  original?: { onSamples(samples: Float32Array, channels: number, sampleRate: number): void };
 }
 
 export interface Ebur128Options {
-  /** True peak (4× oversampled, ITU-R BS.1770-4 annex 2) rather than sample peak; default true.
-   * It roughly doubles the filter's cost. */
-  truePeak?: boolean;
+  /** "true": true peak (4× oversampled, ITU-R BS.1770-4 annex 2; ffmpeg resamples to 192 kHz for it,
+   * which about doubles the cost of decoding); "sample": sample peak; "none" (cheapest). Default "true". */
+  peak?: "true" | "sample" | "none";
   onSummary(summary: Ebur128Summary): void;
 }
 
@@ -49,9 +56,9 @@ export interface Ebur128Summary {
   /** Loudness range in LU. */
   loudnessRangeLu: number;
   /** Peak over all channels: true peak in dBTP, or sample peak in dBFS (see `peakKind`); −Infinity
-   * for digital silence. */
-  peakDb: number;
-  peakKind: "true" | "sample";
+   * for digital silence; null when no peak was asked for. */
+  peakDb: number | null;
+  peakKind: "true" | "sample" | "none";
 }
 
 export interface PcmAllOptions extends PcmOptions {
@@ -77,6 +84,9 @@ export class PcmTooLongError extends Error {
 const DEFAULT_BLOCK = 65536;
 const DEFAULT_MAX_SECONDS = 600;
 const MAX_LOG_CHARS = 4000;
+/** ffmpeg flushes a pipe after every packet (a few KB of decoded audio) by default: let it fill its
+ * 32 KB buffer first — an order of magnitude fewer reads and events on this side, the same bytes. */
+const PIPE_OUT = ["-flush_packets", "0"];
 /** Native byte order, so the bytes can be viewed as a Float32Array without swapping. */
 const F32 = os.endianness() === "LE" ? "f32le" : "f32be";
 
@@ -142,18 +152,27 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
     ...(opts.durationSec !== undefined ? ["-t", opts.durationSec.toFixed(6)] : []),
   ];
   const loud = opts.ebur128;
-  const output = loud
-    ? ["-filter_complex", `[0:a:0]asplit=2[pcm][loud];[pcm]aformat=sample_fmts=flt:sample_rates=${rate}:channel_layouts=mono[out];` +
-        `[loud]ebur128=peak=${loud.truePeak === false ? "sample" : "true"}:framelog=verbose,anullsink`, "-map", "[out]"]
-    : ["-map", "0:a:0", "-ac", "1", "-ar", String(rate)];
+  const peak = loud?.peak ?? "true";
+  const orig = opts.original;
+  let output: string[];
+  if (loud || orig) {
+    const branches = 1 + (loud ? 1 : 0) + (orig ? 1 : 0);
+    const graph = [`[0:a:0]asplit=${branches}[pcm]${loud ? "[loud]" : ""}${orig ? "[orig]" : ""}`,
+      `[pcm]aformat=sample_fmts=flt:sample_rates=${rate}:channel_layouts=mono[out]`];
+    if (loud) graph.push(`[loud]ebur128=${peak === "none" ? "" : `peak=${peak}:`}framelog=verbose,anullsink`);
+    if (orig) graph.push("[orig]aformat=sample_fmts=flt[origout]");
+    output = ["-filter_complex", graph.join(";"), "-map", "[out]", ...PIPE_OUT, "-f", F32, "pipe:1",
+      ...(orig ? ["-map", "[origout]", "-c:a", "pcm_f32le", "-fflags", "+bitexact", ...PIPE_OUT, "-f", "wav", "pipe:3"] : [])];
+  } else {
+    output = ["-map", "0:a:0", "-ac", "1", "-ar", String(rate), ...PIPE_OUT, "-f", F32, "pipe:1"];
+  }
   // The summary is logged at level info: read the log line by line then, errors told by their tag.
-  const args = ["-nostdin", "-hide_banner", "-nostats", "-loglevel", loud ? "level+info" : "error", ...seek, "-i", inputArg,
-    ...output, "-f", F32, "pipe:1"];
+  const args = ["-nostdin", "-hide_banner", "-nostats", "-loglevel", loud ? "level+info" : "error", ...seek, "-i", inputArg, ...output];
   if (signal?.aborted) {
     stdin?.destroy();
     throw signal.reason;
   }
-  const child = spawn(bin, args, { stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe"] });
+  const child = spawn(bin, args, { stdio: [stdin ? "pipe" : "ignore", "pipe", "pipe", ...(orig ? ["pipe" as const] : [])] });
   const exited = new Promise<Exit>((resolve) => {
     child.once("error", (error) => resolve({ code: null, signal: null, error }));
     child.once("close", (code, sig) => resolve({ code, signal: sig }));
@@ -176,6 +195,26 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
     });
   } else {
     child.stderr!.setEncoding("utf8").on("data", (s: string) => void (log.length < MAX_LOG_CHARS && (log += s)));
+  }
+  let callbackError: unknown = null;
+  if (orig) {
+    const wav = new WavReader((samples, channels, sampleRate) => {
+      if (callbackError) return;
+      try {
+        orig.onSamples(samples, channels, sampleRate);
+      } catch (e) {
+        callbackError = e;
+        kill();
+      }
+    });
+    (child.stdio[3] as Readable).on("data", (chunk: Buffer) => {
+      try {
+        wav.push(chunk);
+      } catch (e) {
+        callbackError ??= e;
+        kill();
+      }
+    }).on("error", () => {});
   }
   if (stdin && child.stdin) {
     child.stdin.on("error", () => {}); // EPIPE: ffmpeg stopped reading (not audio, -t reached, killed)
@@ -206,8 +245,9 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
         }
       }
     }
-    const exit = await exited;
+    const exit = await exited; // "close": the process has ended and fd 3 has been read to its end
     if (signal?.aborted) throw signal.reason;
+    if (callbackError) throw callbackError;
     if (inputError) throw inputError;
     if (exit.error) throw (exit.error as NodeJS.ErrnoException).code === "ENOENT" ? new FfmpegMissingError(bin) : exit.error;
     if (exit.code !== 0) {
@@ -215,7 +255,7 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
       throw new PcmDecodeError(`ffmpeg could not decode ${what}: ${why}`, log, exit.code);
     }
     if (loud && summary) {
-      const result = summary.result(loud.truePeak === false ? "sample" : "true");
+      const result = summary.result(peak);
       if (!result) throw new PcmDecodeError(`ffmpeg gave no loudness summary for ${what}`, log, exit.code);
       loud.onSummary(result);
     }
@@ -226,6 +266,7 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
     kill(); // the consumer left early, or something failed: ffmpeg is not needed any more
     stdin?.destroy();
     child.stdout!.destroy();
+    (child.stdio[3] as Readable | null | undefined)?.destroy();
     await exited;
   }
 }
@@ -272,11 +313,67 @@ class Ebur128Reader {
     else if (/^\S/.test(l)) this.current = null; // the next log line: the summary is over
   }
 
-  result(kind: "true" | "sample"): Ebur128Summary | null {
+  result(kind: "true" | "sample" | "none"): Ebur128Summary | null {
     const s = this.last;
-    if (!s || s.i === undefined || s.lra === undefined || s.peak === undefined) return null;
-    return { integratedLufs: s.i, loudnessRangeLu: s.lra, peakDb: s.peak, peakKind: kind };
+    if (!s || s.i === undefined || s.lra === undefined || (kind !== "none" && s.peak === undefined)) return null;
+    return { integratedLufs: s.i, loudnessRangeLu: s.lra, peakDb: kind === "none" ? null : s.peak!, peakKind: kind };
   }
 }
+
+/**
+ * Reads a WAV stream of 32-bit float samples as ffmpeg writes it to a pipe (RIFF and data sizes
+ * unknown, 0xFFFFFFFF): the chunks up to "data" (the "fmt " chunk gives channels and rate, others are
+ * skipped), then everything after it is samples, handed on in whole frames.
+ */
+class WavReader {
+  private head: Buffer = Buffer.alloc(0);
+  private format: { channels: number; rate: number } | null = null;
+  private inData = false;
+  private rest: Buffer = Buffer.alloc(0);
+
+  constructor(private readonly emit: (samples: Float32Array, channels: number, sampleRate: number) => void) {}
+
+  push(chunk: Buffer): void {
+    if (!this.inData) {
+      this.head = Buffer.concat([this.head, chunk]);
+      chunk = this.parseHeader();
+      if (!this.inData) return;
+    }
+    const data = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
+    const { channels, rate } = this.format!;
+    const frameBytes = 4 * channels;
+    const whole = data.length - (data.length % frameBytes);
+    this.rest = Buffer.from(data.subarray(whole));
+    if (whole === 0) return;
+    // Copied into an aligned buffer: a Buffer's byteOffset need not be a multiple of 4.
+    const samples = new Float32Array(whole / 4);
+    new Uint8Array(samples.buffer).set(data.subarray(0, whole));
+    if (!LITTLE_ENDIAN) for (let i = 0; i < samples.length; i++) samples[i] = data.readFloatLE(4 * i);
+    this.emit(samples, channels, rate);
+  }
+
+  /** Consumes header chunks from `head`; returns what follows the "data" chunk header, once found. */
+  private parseHeader(): Buffer {
+    const h = this.head;
+    if (h.length < 12) return Buffer.alloc(0);
+    if (h.toString("latin1", 0, 4) !== "RIFF" || h.toString("latin1", 8, 12) !== "WAVE") throw new Error("not a WAV stream");
+    let at = 12;
+    while (h.length >= at + 8) {
+      const id = h.toString("latin1", at, at + 4);
+      const size = h.readUInt32LE(at + 4);
+      if (id === "data") {
+        if (!this.format) throw new Error("WAV stream without a fmt chunk");
+        this.inData = true;
+        return h.subarray(at + 8);
+      }
+      if (h.length < at + 8 + size) return Buffer.alloc(0);
+      if (id === "fmt ") this.format = { channels: h.readUInt16LE(at + 10), rate: h.readUInt32LE(at + 12) };
+      at += 8 + size + (size & 1);
+    }
+    return Buffer.alloc(0);
+  }
+}
+
+const LITTLE_ENDIAN = os.endianness() === "LE";
 
 const num = (s: string): number => (/inf/.test(s) ? (s.startsWith("-") ? -Infinity : Infinity) : Number(s));

@@ -10,8 +10,9 @@ import { decodeU32, encodeU32 } from "../../lib/fingerprint/codec.js";
 
 /** Rows per INSERT statement: well under SQLite's and PostgreSQL's statement limits. */
 const INSERT_BATCH = 2000;
-/** Hashes per lookup statement. */
-const LOOKUP_BATCH = 900;
+/** Hashes per lookup statement (inline integers: no bound-parameter limit applies). */
+const LOOKUP_BATCH = 5000;
+const DELETE_BATCH = 900;
 
 export interface StoredFingerprint extends Fingerprint {
   songId: number;
@@ -94,8 +95,8 @@ export class FingerprintIndex {
       } else {
         // No index by song on SQLite (the rows are keyed by hash): delete through the song's own hashes.
         const hashes = [...new Set(Array.from(decodeU32(old.hashes), (h) => h | 0))];
-        for (let i = 0; i < hashes.length; i += LOOKUP_BATCH) {
-          const list = hashes.slice(i, i + LOOKUP_BATCH).join(",");
+        for (let i = 0; i < hashes.length; i += DELETE_BATCH) {
+          const list = hashes.slice(i, i + DELETE_BATCH).join(",");
           await this.exec(`DELETE FROM fingerprints WHERE hash IN (${list}) AND song_id = ?`, [songId], t);
         }
       }
@@ -105,17 +106,21 @@ export class FingerprintIndex {
 
   /** Every index row holding one of `hashes`. */
   async lookup(hashes: Uint32Array, opts: { excludeSong?: number } = {}): Promise<HashRow[]> {
-    const unique = [...new Set(Array.from(hashes, (h) => h | 0))];
+    const unique = [...new Set(Array.from(hashes, (h) => h | 0))].sort((a, b) => a - b);
     const out: HashRow[] = [];
     for (let i = 0; i < unique.length; i += LOOKUP_BATCH) {
       const list = unique.slice(i, i + LOOKUP_BATCH).join(",");
-      const rows = await this.db.select<{ hash: number; song_id: number; t: number }>(
-        `SELECT hash, song_id, t FROM fingerprints WHERE hash IN (${list})`,
-      );
-      for (const r of rows) {
-        const songId = Number(r.song_id);
+      // One text row per batch ("hash,song,t,hash,song,t…", built inside the database) instead of
+      // a JavaScript object per row: half the lookup time of a 10 s clip (~18,000 rows).
+      const [r] = await this.db.select<{ rows: string | null }>(this.db.dialect === "postgres"
+        ? `SELECT string_agg(hash::text || ',' || song_id::text || ',' || t::text, ',') AS rows FROM fingerprints WHERE hash IN (${list})`
+        : `SELECT group_concat(hash || ',' || song_id || ',' || t, ',') AS rows FROM fingerprints WHERE hash IN (${list})`);
+      if (!r?.rows) continue;
+      const v = r.rows.split(",");
+      for (let k = 0; k + 2 < v.length; k += 3) {
+        const songId = +v[k + 1];
         if (songId === opts.excludeSong) continue;
-        out.push({ hash: Number(r.hash) >>> 0, songId, t: Number(r.t) });
+        out.push({ hash: +v[k] >>> 0, songId, t: +v[k + 2] });
       }
     }
     return out;

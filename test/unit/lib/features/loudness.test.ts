@@ -10,6 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyzeFile } from "../../../../lib/features/analyze.js";
 import { DEFAULT_TARGET_LUFS, fromEbur128, GatedLevel } from "../../../../lib/features/loudness.js";
+import { TruePeakMeter } from "../../../../lib/features/truepeak.js";
 import { decodePcm, PcmDecodeError, type Ebur128Summary } from "../../../../lib/media/pcm.js";
 import { ffmpegChildren } from "../../../helpers/processes.js";
 
@@ -104,12 +105,13 @@ describe("decodePcm with ebur128", () => {
   it("yields the same PCM as without, and reports the summary before it ends; sample peak ≤ true peak", async () => {
     const plain: Float32Array[] = [];
     for await (const b of decodePcm(at("sweep.flac"), { sampleRate: 22050 })) plain.push(b);
-    for (const truePeak of [true, false]) {
+    for (const peak of ["true", "sample"] as const) {
+      const truePeak = peak === "true";
       let summary: Ebur128Summary | null = null;
       const blocks: Float32Array[] = [];
-      for await (const b of decodePcm(at("sweep.flac"), { sampleRate: 22050, ebur128: { truePeak, onSummary: (s) => void (summary = s) } })) blocks.push(b);
+      for await (const b of decodePcm(at("sweep.flac"), { sampleRate: 22050, ebur128: { peak, onSummary: (s) => void (summary = s) } })) blocks.push(b);
       expect(summary).not.toBeNull();
-      expect(summary!.peakKind).toBe(truePeak ? "true" : "sample");
+      expect(summary!.peakKind).toBe(peak);
       expect(blocks.map((b) => b.length)).toEqual(plain.map((b) => b.length));
       let diff = 0;
       blocks.forEach((b, i) => b.forEach((v, j) => (diff = Math.max(diff, Math.abs(v - plain[i][j])))));
@@ -136,6 +138,68 @@ describe("decodePcm with ebur128", () => {
     setTimeout(() => ctl.abort(new Error("enough")), 5);
     await expect(p).rejects.toThrow("enough");
     expect(ffmpegChildren()).toEqual([]);
+  });
+});
+
+describe("decodePcm with original", () => {
+  it("hands over every sample at the original layout and rate, interleaved, before the end", async () => {
+    let frames = 0, channels = 0, rate = 0, peak = 0;
+    let blocks = 0;
+    for await (const _ of decodePcm(at("surround.flac"), {
+      sampleRate: 22050,
+      original: { onSamples: (x, c, r) => { frames += x.length / c; channels = c; rate = r; for (const v of x) peak = Math.max(peak, Math.abs(v)); } },
+    })) blocks++;
+    expect(blocks).toBeGreaterThan(0);
+    expect(channels).toBe(6);
+    expect(rate).toBe(48000);
+    expect(frames).toBe(12 * 48000);
+    expect(20 * Math.log10(peak)).toBeCloseTo(reference(at("surround.flac")).peak, 0);
+  });
+
+  it("an exception in the callback stops ffmpeg and comes out of the loop", async () => {
+    const boom = new Error("meter broke");
+    await expect(async () => {
+      for await (const _ of decodePcm(at("pink.mp3"), { sampleRate: 22050, original: { onSamples: () => { throw boom; } } }));
+    }).rejects.toBe(boom);
+    expect(ffmpegChildren()).toEqual([]);
+  });
+});
+
+describe("TruePeakMeter", () => {
+  it("finds the 3 dB inter-sample peak of a quarter-rate sine sampled 45° off its crests", () => {
+    // Faded in and out over 1000 samples: an abrupt start would ring (Gibbs) above the crest.
+    const fade = (i: number) => Math.min(1, i / 1000, (47999 - i) / 1000);
+    const x = Float32Array.from({ length: 48000 }, (_, i) => fade(i) * Math.sin((Math.PI / 2) * i + Math.PI / 4));
+    const m = new TruePeakMeter(1);
+    m.push(x);
+    const r = m.result();
+    expect(r.samplePeakDb).toBeCloseTo(-3.01, 1);
+    expect(Math.abs(r.truePeakDb)).toBeLessThan(0.05);
+  });
+
+  it("does not depend on how the interleaved samples are cut, frames split across pushes included", () => {
+    let seed = 3;
+    const x = Float32Array.from({ length: 2 * 30_000 }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647 - 0.5) * (seed % 7 ? 0.3 : 0.9));
+    const whole = new TruePeakMeter(2);
+    whole.push(x);
+    const cut = new TruePeakMeter(2);
+    for (let at = 0, i = 0; at < x.length; i++) {
+      const n = [1, 7, 1000, 4095, 3][i % 5];
+      cut.push(x.subarray(at, at + n));
+      at += n;
+    }
+    expect(cut.result()).toEqual(whole.result());
+  });
+
+  it("silence reads −∞; the interpolated value never falls below the sample peak", () => {
+    const m = new TruePeakMeter(2);
+    m.push(new Float32Array(10_000));
+    expect(m.result()).toEqual({ truePeakDb: -Infinity, samplePeakDb: -Infinity });
+    const one = new TruePeakMeter(1);
+    one.push(Float32Array.from([0, 0, 0.5, 0, 0]));
+    const r = one.result();
+    expect(r.samplePeakDb).toBeCloseTo(20 * Math.log10(0.5), 6);
+    expect(r.truePeakDb).toBeGreaterThanOrEqual(r.samplePeakDb);
   });
 });
 
