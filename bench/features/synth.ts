@@ -1,15 +1,17 @@
 // Songs with a known truth, synthesized here, for bench/features and the lib/features tests: a drum
 // kit (kick, snare, closed and open hi-hat) playing a 4/4 pattern at a known tempo, over a chord
-// progression in a known key (bass, chords, an optional melody or sung line), in a choice of timbres. Everything is
-// drawn from a seeded PRNG (bench/lib/prng.ts), so a spec gives the same samples every time.
+// progression in a known key (bass, chords, an optional melody or sung line), in a choice of timbres.
+// Everything is drawn from a seeded PRNG (bench/lib/prng.ts), so a spec gives the same samples every
+// time.
 //
 // The drum sounds are the textbook analogue-drum recipes: the kick a sine whose pitch falls quickly
 // (150 → 50 Hz) with an exponential decay and a click on top; the snare two shell modes (160–240 Hz
 // and 1.6× that) plus a burst of noise band-passed around 1–3 kHz (the wires); hi-hats high-passed
-// noise with a short (closed) or long (open) decay. Pitched
-// parts are additive (harmonic partials with amplitudes 1/h^p) read from one-period wavetables, with
-// envelopes for pad, piano-like, organ and plucked sounds. The beat is the quarter note: every pattern
-// has the snare (or clap) on beats 2 and 4 — a backbeat — so the tempo is not ambiguous by a factor 2.
+// noise with a short (closed) or long (open) decay. Pitched parts are additive (harmonic partials with
+// amplitudes 1/h^p) read from one-period wavetables, with envelopes for pad, piano-like, organ and
+// plucked sounds; the sung line has vibrato, glides and two vowel formants. The beat is the quarter
+// note: every pattern has the snare (or clap) on beats 2 and 4 — a backbeat — so the tempo is not
+// ambiguous by a factor 2.
 import { spawn } from "node:child_process";
 import { Rng } from "../lib/prng.js";
 
@@ -392,21 +394,5 @@ export function encode(channels: Float32Array[], rate: number, file: string, cod
 export function mono(channels: Float32Array[]): Float32Array {
   const out = new Float32Array(channels[0].length);
   for (const ch of channels) for (let i = 0; i < out.length; i++) out[i] += ch[i] / channels.length;
-  return out;
-}
-
-/** Linear-interpolation resampling (for tests that skip ffmpeg; ffmpeg's resampler is better). */
-export function resample(x: Float32Array, from: number, to: number): Float32Array {
-  if (from === to) return x;
-  const out = new Float32Array(Math.floor((x.length * to) / from));
-  // Crude anti-alias for downsampling: a moving average over the ratio.
-  const r = from / to;
-  for (let i = 0; i < out.length; i++) {
-    const p = i * r;
-    const a = Math.floor(p);
-    let s = 0, n = 0;
-    for (let j = a; j < Math.min(x.length, a + Math.max(1, Math.round(r))); j++) (s += x[j]), n++;
-    out[i] = n ? s / n : 0;
-  }
   return out;
 }

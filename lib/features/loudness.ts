@@ -5,9 +5,10 @@
 //    run on the original channels and rate in the same ffmpeg process that decodes the analysis PCM
 //    (lib/media/pcm.ts, option `ebur128`), and the true peak from truepeak.ts, on the original samples
 //    that same process hands over (option `original`) — ffmpeg's own true peak resamples everything
-//    to 192 kHz and costs as much as decoding. `fromEbur128` shapes the figures. The default target is −18 LUFS, the reference level of ReplayGain 2.0, so `gainDb` can
-//    be served as a ReplayGain/OpenSubsonic track gain; streaming services normalize to about −14
-//    (pass targetLufs: −14 for that).
+//    to 192 kHz and costs as much as decoding. `fromEbur128` shapes the figures. The default target
+//    is −18 LUFS, the reference level of ReplayGain 2.0, so `gainDb` can be served as a
+//    ReplayGain/OpenSubsonic track gain; streaming services normalize to about −14 (pass
+//    targetLufs: −14 for that).
 // 2. Inside the analyzer, where only the mono PCM is at hand, `GatedLevel` measures the mean level
 //    the BS.1770 way — mean square over 400 ms blocks every 100 ms, the absolute and relative gates —
 //    but without K-weighting and on the mono mix: a proxy for loudness that the energy estimate uses,
@@ -17,7 +18,7 @@ import type { Ebur128Summary } from "../media/pcm.js";
 
 /** ReplayGain 2.0's reference loudness. */
 export const DEFAULT_TARGET_LUFS = -18;
-/** The true peak a gain should leave headroom for (EBU R128 s1: −1 dBTP). */
+/** The true peak a gain should stay under (EBU R 128: a maximum true-peak level of −1 dBTP). */
 export const PEAK_CEILING_DBTP = -1;
 /** Reported for digital silence instead of −∞ (the noise floor of 24-bit audio). */
 export const SILENCE_DB = -144;

@@ -81,14 +81,3 @@ export class Series {
 }
 
 export const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : Number.isFinite(x) ? x : 0);
-
-/** Logistic squashing to 0 … 1: 0.5 at `mid`, rising over about ±2·`width`. */
-export const squash = (x: number, mid: number, width: number): number => 1 / (1 + Math.exp(-(x - mid) / width));
-
-/** The median of a copy of `x` (0 for an empty array). */
-export function median(x: ArrayLike<number>): number {
-  if (x.length === 0) return 0;
-  const s = Float64Array.from(x).sort();
-  const h = s.length >> 1;
-  return s.length % 2 ? s[h] : (s[h - 1] + s[h]) / 2;
-}

@@ -12,13 +12,13 @@
 //    prior) and, for each, its multiples and divisions by 2, 3 and 4 inside the tempo range. Each is
 //    tracked (beats.ts) and judged on the onsets at and between its beats, in two frequency groups —
 //    low (kick drum, bass) and mid (snare, voice, most instruments); hi-hats and cymbals, which
-//    subdivide the beat, do not vote, and a group with under 15 % of the onset strength does not either:
+//    subdivide the beat, do not vote, and a group with under 8 % of the onset strength does not either:
 //    - too slow: in some group, something at least half as strong as the beats falls halfway between
 //      them 40 … 80 % of the time or more (snares between the kicks: the beat is twice as fast).
 //      Counting how often rather than averaging keeps a syncopated kick now and then from counting;
 //    - too fast: every group has every other beat weaker, the same ones (kick and snare both on the
 //      even beats, the odd ones empty: subdivisions). A backbeat — kick on the even beats, snare on the
-//      odd ones — makes the groups disagree and is not "fast";
+//      odd ones — makes the groups disagree and is not "fast", even when the snare is buried in the mix;
 //    - grid fit: how much of the onset strength lies within a frame of the beats and their quarter
 //      subdivisions, above what a grid that dense catches by chance — a level 3 : 2 off the true one
 //      leaves the sixteenths off its grid.
@@ -74,6 +74,8 @@ const LOG_STEP = Math.log(1.001);
  * 0.01, drum-driven songs 0.3 … 0.8. */
 const MIN_CLARITY = 0.05;
 const HARMONICS = 4;
+/** A frequency group votes on the metrical level with at least this share of the onset strength. */
+const MIN_VOTE = 0.08;
 /** Comb peaks whose metrical families are considered. */
 const BASES = 3;
 
@@ -310,7 +312,7 @@ function judge(x: Float32Array, parts: Float32Array[], frameRate: number, bpm: n
   const fit = all > 0 && chance < 1 ? clamp01((caught / all - chance) / (1 - chance)) : 0;
   // Groups with a fair share of the onset strength vote; an empty group (no bass) does not.
   const total = g.reduce((s, v) => s + v.on + v.mid, 0) || 1;
-  const voters = g.filter((v) => (v.on + v.mid) / total >= 0.15);
+  const voters = g.filter((v) => (v.on + v.mid) / total >= MIN_VOTE);
   let slow = 0;
   for (const v of voters) {
     // How consistently something about as strong as the beats falls between them: a snare between
@@ -320,6 +322,8 @@ function judge(x: Float32Array, parts: Float32Array[], frameRate: number, bpm: n
     for (let i = 0; i < n; i++) if (v.mids[i] >= ref) between++;
     slow = Math.max(slow, clamp01((between / n - 0.4) / 0.4));
   }
+  // Parity: (even − odd) / (even + odd) per group. Fast when every group has the same beats weaker;
+  // a group leaning the other way (the snare on the beats the kick leaves out) vetoes it.
   const parities = voters.map((v) => (v.even - v.odd) / Math.max(1e-9, v.even + v.odd));
   const agree = parities.every((p) => p > 0) || parities.every((p) => p < 0);
   const fast = agree && parities.length ? clamp01((Math.min(...parities.map(Math.abs)) - 0.1) / 0.3) : 0;
