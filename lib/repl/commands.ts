@@ -105,7 +105,7 @@ export function replCommands(print: Print = (t) => console.log(t)): ReplCommand[
             String(n.nodeID), n.available ? "yes" : "no", (n.services ?? []).join(","),
             n.rssBytes ? (n.rssBytes / 2 ** 20).toFixed(0) : "", n.loadAverage ? n.loadAverage[0].toFixed(2) : "",
           ]),
-          100,
+          200,
         ));
       },
     },
