@@ -103,6 +103,35 @@ export async function downloadAudio(url: string, destDir: string, opts: Download
 
 type Attempt = Omit<Downloaded, "path" | "sniffed">;
 
+/**
+ * Starts a GET of audio at `url` and waits for the response head: per-phase timeouts, no retries
+ * (callers decide), redirects followed, no decompression (byte counts must match Content-Length,
+ * and audio does not compress), any status returned. The body is the caller's: read or destroy it.
+ */
+export async function openAudioRequest(url: string, opts: { timeoutMs: number; signal?: AbortSignal; userAgent?: string; headers?: Record<string, string> }) {
+  const t = opts.timeoutMs;
+  const request = got.stream(url, {
+    timeout: { lookup: t, connect: t, secureConnect: t, send: t, response: t, socket: t },
+    retry: { limit: 0 },
+    throwHttpErrors: false,
+    decompress: false,
+    followRedirect: true,
+    maxRedirects: 10,
+    signal: opts.signal,
+    headers: { "user-agent": opts.userAgent ?? "Tonearm", accept: "audio/*, */*;q=0.5", ...opts.headers },
+  });
+  try {
+    const response = await new Promise<Response>((resolve, reject) => {
+      request.once("response", resolve);
+      request.once("error", reject);
+    });
+    return { request, response };
+  } catch (err) {
+    request.destroy();
+    throw err;
+  }
+}
+
 /** One request: headers checked, body streamed through the checks into `partial`. */
 async function attempt1(url: string, partial: string, opts: DownloadOptions): Promise<Attempt> {
   const fh = await fs.open(partial, "wx");
@@ -114,29 +143,7 @@ async function attempt1(url: string, partial: string, opts: DownloadOptions): Pr
 }
 
 async function request1(url: string, fh: fs.FileHandle, opts: DownloadOptions): Promise<Attempt> {
-  const timeout = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const request = got.stream(url, {
-    timeout: { lookup: timeout, connect: timeout, secureConnect: timeout, send: timeout, response: timeout, socket: timeout },
-    retry: { limit: 0 },
-    throwHttpErrors: false,
-    decompress: false, // byte counts must match Content-Length, and audio does not compress
-    followRedirect: true,
-    maxRedirects: 10,
-    signal: opts.signal,
-    headers: { "user-agent": opts.userAgent ?? "Tonearm", accept: "audio/*, */*;q=0.5" },
-  });
-
-  let response: Response;
-  try {
-    response = await new Promise<Response>((resolve, reject) => {
-      request.once("response", resolve);
-      request.once("error", reject);
-    });
-  } catch (err) {
-    request.destroy();
-    throw err;
-  }
-
+  const { request, response } = await openAudioRequest(url, { timeoutMs: opts.timeoutMs ?? DEFAULT_TIMEOUT_MS, signal: opts.signal, userAgent: opts.userAgent });
   const status = response.statusCode;
   const contentType = header(response.headers["content-type"]);
   const lengthHeader = header(response.headers["content-length"]);

@@ -22,7 +22,7 @@ import fsp from "node:fs/promises";
 import path from "node:path";
 import { Readable, Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import got, { type Response } from "got";
+import { openAudioRequest } from "../ingest/download.js";
 
 export interface SourceBody {
   body: Readable;
@@ -340,27 +340,7 @@ export interface FetchBodyOptions {
  */
 export function fetchBody(url: string, opts: FetchBodyOptions = {}): (signal: AbortSignal) => Promise<SourceBody> {
   return async (signal) => {
-    const t = opts.timeoutMs ?? 30_000;
-    const request = got.stream(url, {
-      timeout: { lookup: t, connect: t, secureConnect: t, send: t, response: t, socket: t },
-      retry: { limit: 0 },
-      throwHttpErrors: false,
-      decompress: false,
-      followRedirect: true,
-      maxRedirects: 10,
-      signal,
-      headers: { "user-agent": opts.userAgent ?? "Tonearm", accept: "audio/*, */*;q=0.5", ...opts.headers },
-    });
-    let response: Response;
-    try {
-      response = await new Promise<Response>((resolve, reject) => {
-        request.once("response", resolve);
-        request.once("error", reject);
-      });
-    } catch (err) {
-      request.destroy();
-      throw err;
-    }
+    const { request, response } = await openAudioRequest(url, { timeoutMs: opts.timeoutMs ?? 30_000, signal, userAgent: opts.userAgent, headers: opts.headers });
     if (response.statusCode < 200 || response.statusCode > 299) {
       request.destroy();
       throw new SharedDownloadError(`the server answered ${response.statusCode} for ${url}`, url);
