@@ -6,10 +6,7 @@
 // songs.recordFeatures stores them; a new algorithm version (FEATURES_VERSION, the stage's
 // version) re-analyses the library in the background.
 import type { Context, Service, ServiceSchema } from "moleculer";
-import { Errors } from "moleculer";
-import { FfmpegMissingError } from "../lib/media/ffmpeg.js";
-import { PcmDecodeError } from "../lib/media/pcm.js";
-import { readMedia, type MediaInfo } from "../lib/media/read-media.js";
+import { decodeFailure, readMedia, type MediaInfo } from "../lib/media/read-media.js";
 import { analyzeFile, FEATURES_VERSION } from "../lib/features/analyze.js";
 
 const FeaturesService: ServiceSchema = {
@@ -27,9 +24,7 @@ const FeaturesService: ServiceSchema = {
           features = await analyzeFile(stream, { formatHint: ctx.meta.media?.format ?? undefined });
         } catch (err) {
           stream.destroy();
-          if (err instanceof FfmpegMissingError) throw new Errors.MoleculerRetryableError(err.message, 503, "FFMPEG_MISSING");
-          if (err instanceof PcmDecodeError) throw new Errors.MoleculerClientError(`The audio does not decode: ${err.message}`, 422, "BAD_AUDIO");
-          throw err;
+          throw decodeFailure(err);
         }
         await ctx.call("songs.recordFeatures", { songId, version: FEATURES_VERSION, features });
         return { status: "done", tempo: features.tempo.bpm, key: features.key.tonic, mode: features.key.mode };

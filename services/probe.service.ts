@@ -6,8 +6,8 @@
 // the stage for good (a client error) with the reason in words; a missing ffmpeg is retryable.
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { Errors } from "moleculer";
-import { checkAudio, FfmpegMissingError } from "../lib/media/ffmpeg.js";
-import { readMedia, type MediaInfo } from "../lib/media/read-media.js";
+import { checkAudio } from "../lib/media/ffmpeg.js";
+import { decodeFailure, readMedia, type MediaInfo } from "../lib/media/read-media.js";
 
 const ProbeService: ServiceSchema = {
   name: "probe",
@@ -24,8 +24,7 @@ const ProbeService: ServiceSchema = {
           check = await checkAudio(stream, { formatHint: ctx.meta.media?.format ?? undefined });
         } catch (err) {
           stream.destroy();
-          if (err instanceof FfmpegMissingError) throw new Errors.MoleculerRetryableError(err.message, 503, "FFMPEG_MISSING");
-          throw err;
+          throw decodeFailure(err);
         }
         await ctx.call("media.recordProbe", {
           songId,

@@ -1,4 +1,4 @@
-// How a stage worker gets a song's audio: as a Moleculer stream from whichever node keeps it
+// How a stage worker gets a song's audio, and how it reports audio it could not decode: as a Moleculer stream from whichever node keeps it
 // (media.read), so workers need neither the disk nor the database. A node announces its services
 // up to a second after the last of them started (Moleculer debounces its INFO packet), and its
 // orchestrator may send work before that: a `media` not heard of yet is waited for, not an
@@ -6,6 +6,8 @@
 import type { Readable } from "node:stream";
 import type { Context } from "moleculer";
 import { Errors } from "moleculer";
+import { FfmpegMissingError } from "./ffmpeg.js";
+import { PcmDecodeError } from "./pcm.js";
 
 /** How long a run waits for the node that keeps the audio to be announced, before it gives up (retryably). */
 const MEDIA_WAIT_MS = 10_000;
@@ -29,4 +31,19 @@ export async function readMedia(ctx: Context<unknown, { media?: MediaInfo }>, so
     });
     return ctx.call<Readable, { songId: number }>("media.read", { songId });
   }
+}
+
+/**
+ * What a stage worker throws when decoding failed: a missing ffmpeg may be installed later
+ * (retryable, 503); audio ffmpeg cannot decode is bad input — 422 for a song, 415 naming `field`
+ * for an upload. Anything else passes through.
+ */
+export function decodeFailure(err: unknown, field?: string): Error {
+  if (err instanceof FfmpegMissingError) return new Errors.MoleculerRetryableError(err.message, 503, "FFMPEG_MISSING");
+  if (err instanceof PcmDecodeError) {
+    const msg = `The audio does not decode: ${err.message}`;
+    return field ? new Errors.MoleculerClientError(msg, 415, "UNSUPPORTED_MEDIA", [{ field, message: err.message }])
+      : new Errors.MoleculerClientError(msg, 422, "BAD_AUDIO");
+  }
+  return err as Error;
 }

@@ -9,10 +9,8 @@
 // its landmarks at query density and asks fpindex.match which song and where it is.
 import type { Readable } from "node:stream";
 import type { Context, Service, ServiceSchema } from "moleculer";
-import { Errors } from "moleculer";
-import { decodePcm, PcmDecodeError } from "../../lib/media/pcm.js";
-import { FfmpegMissingError } from "../../lib/media/ffmpeg.js";
-import { readMedia, type MediaInfo } from "../../lib/media/read-media.js";
+import { decodePcm } from "../../lib/media/pcm.js";
+import { decodeFailure, readMedia, type MediaInfo } from "../../lib/media/read-media.js";
 import { FINGERPRINT_VERSION, FP_SAMPLE_RATE, LandmarkExtractor, QUERY_OPTIONS } from "../../lib/fingerprint/landmarks.js";
 import { encodeU32 } from "../../lib/fingerprint/codec.js";
 import { ChromaprintSink, fpcalcPath } from "../../lib/fingerprint/fpcalc.js";
@@ -24,16 +22,6 @@ export const MAX_CLIP_SECONDS = 60;
 export const MIN_CLIP_SECONDS = 2;
 
 type This = Service & { fpcalc: string | null; fpcalcWarned: boolean };
-
-function decodeFailure(err: unknown, field?: string): Error {
-  if (err instanceof FfmpegMissingError) return new Errors.MoleculerRetryableError(err.message, 503, "FFMPEG_MISSING");
-  if (err instanceof PcmDecodeError) {
-    const msg = `The audio does not decode: ${err.message}`;
-    return field ? new Errors.MoleculerClientError(msg, 415, "UNSUPPORTED_MEDIA", [{ field, message: err.message }])
-      : new Errors.MoleculerClientError(msg, 422, "BAD_AUDIO");
-  }
-  return err as Error;
-}
 
 const FingerprintService: ServiceSchema = {
   name: "fingerprint",
