@@ -12,6 +12,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { Rng } from "../lib/prng.js";
 import { encode, PATTERNS, PITCH_CLASSES, synthesize, TIMBRES, PROGRESSIONS, type Mode, type SongSpec } from "./synth.js";
+import { readManifest, sizeOf } from "../lib/cache.js";
 
 /** Bump when the plan, the synthesizer or the encoder arguments change. */
 const GENERATOR_VERSION = 1;
@@ -94,7 +95,7 @@ export async function ensureSet(cacheRoot: string, opts: { files: number; second
   const dir = path.join(cacheRoot, `set-${opts.files}x${opts.seconds}s-seed${opts.seed}-${hash}`);
   const manifestFile = path.join(dir, "manifest.json");
   const audioSeconds = tracks.reduce((s, t) => s + t.spec.seconds, 0);
-  const cached = readManifest(manifestFile);
+  const cached = readManifest<Manifest>(manifestFile, GENERATOR_VERSION);
   if (cached && JSON.stringify(cached.tracks) === JSON.stringify(tracks) && tracks.every((t) => sizeOf(path.join(dir, t.rel)) === cached.sizes[t.rel])) {
     return { dir, tracks, audioSeconds, bytes: Object.values(cached.sizes).reduce((a, b) => a + b, 0), reused: true };
   }
@@ -116,19 +117,3 @@ export async function ensureSet(cacheRoot: string, opts: { files: number; second
   return { dir, tracks, audioSeconds, bytes: Object.values(sizes).reduce((a, b) => a + b, 0), reused: false };
 }
 
-function readManifest(file: string): Manifest | null {
-  try {
-    const m = JSON.parse(fs.readFileSync(file, "utf8")) as Manifest;
-    return m.version === GENERATOR_VERSION ? m : null;
-  } catch {
-    return null;
-  }
-}
-
-function sizeOf(file: string): number | null {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return null;
-  }
-}

@@ -38,6 +38,7 @@ import { decodePcmAll } from "../../lib/media/pcm.js";
 import { appendResults, machine, type Row } from "../lib/results-md.js";
 import { ensureSet, type FeatureTrack } from "./audio-set.js";
 import { PITCH_CLASSES } from "./synth.js";
+import { eachFlag, wholeNumber } from "../lib/args.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const RESULTS_FILE = path.join(ROOT, "bench", "RESULTS.md");
@@ -55,14 +56,8 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const opts: Options = { files: 60, seconds: 60, seed: 1, peak: "true", peer: true, record: false };
-  const int = (name: string, raw: string | undefined, min: number): number => {
-    const v = Number(raw);
-    if (!Number.isInteger(v) || v < min) throw new Error(`${name} needs a whole number ≥ ${min}, got "${raw}"`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split("=", 2) as [string, string | undefined];
-    const value = () => inline ?? argv[++i];
+  const int = wholeNumber;
+  eachFlag(argv, (flag, value, arg) => {
     switch (flag) {
       case "--files": opts.files = int(flag, value(), 1); break;
       case "--seconds": opts.seconds = int(flag, value(), 10); break;
@@ -76,9 +71,9 @@ function parseArgs(argv: string[]): Options {
       case "--no-peer": opts.peer = false; break;
       case "--record": opts.record = true; break;
       case "--note": opts.note = value(); break;
-      default: throw new Error(`unknown option ${argv[i]} (see the comment at the top of bench/features/run.ts)`);
+      default: throw new Error(`unknown option ${arg} (see the comment at the top of bench/features/run.ts)`);
     }
-  }
+  });
   return opts;
 }
 

@@ -50,6 +50,7 @@ import { appendResults, machine, type Row } from "../lib/results-md.js";
 import { BACKENDS, type BenchIndex } from "./index-backends.js";
 import { ensureLibrary, type Library, type SongFile } from "./library.js";
 import { addNoise, ffmpeg, noise } from "./songs.js";
+import { eachFlag, wholeNumber } from "../lib/args.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const RESULTS_FILE = path.join(ROOT, "bench", "RESULTS.md");
@@ -73,14 +74,8 @@ interface Options {
 
 function parseArgs(argv: string[]): Options {
   const opts: Options = { songs: 64, outside: 16, clips: 60, negatives: 200, dedupe: 10, seed: 1, jobs: Math.min(2, os.cpus().length), index: "sqlite", record: false };
-  const int = (name: string, raw: string | undefined, min: number): number => {
-    const v = Number(raw);
-    if (!Number.isInteger(v) || v < min) throw new Error(`${name} needs a whole number ≥ ${min}, got "${raw}"`);
-    return v;
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const [flag, inline] = argv[i].split("=", 2) as [string, string | undefined];
-    const value = () => inline ?? argv[++i];
+  const int = wholeNumber;
+  eachFlag(argv, (flag, value, arg) => {
     switch (flag) {
       case "--songs": opts.songs = int(flag, value(), 2); break;
       case "--outside": opts.outside = int(flag, value(), 1); break;
@@ -92,9 +87,9 @@ function parseArgs(argv: string[]): Options {
       case "--index": opts.index = value(); break;
       case "--record": opts.record = true; break;
       case "--note": opts.note = value(); break;
-      default: throw new Error(`unknown option ${argv[i]} (see the comment at the top of bench/fingerprint/run.ts)`);
+      default: throw new Error(`unknown option ${arg} (see the comment at the top of bench/fingerprint/run.ts)`);
     }
-  }
+  });
   if (!BACKENDS[opts.index]) throw new Error(`--index ${opts.index}: known indexes are ${Object.keys(BACKENDS).join(", ")}`);
   return opts;
 }

@@ -10,6 +10,7 @@ import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import { Rng } from "../lib/prng.js";
+import { readManifest, sizeOf } from "../lib/cache.js";
 
 /** Bump when the plan or the ffmpeg arguments change, so older cached sets are not reused. */
 const GENERATOR_VERSION = 1;
@@ -182,7 +183,7 @@ export async function ensureSet(cacheRoot: string, opts: { files: number; second
   const manifestFile = path.join(dir, "manifest.json");
   const audioSeconds = tracks.reduce((s, t) => s + t.seconds, 0);
 
-  const cached = readManifest(manifestFile);
+  const cached = readManifest<Manifest>(manifestFile, GENERATOR_VERSION);
   if (cached && JSON.stringify(cached.tracks) === JSON.stringify(tracks) && tracks.every((t) => sizeOf(path.join(libraryDir, t.rel)) === cached.sizes[t.rel])) {
     const bytes = Object.values(cached.sizes).reduce((a, b) => a + b, 0);
     return { dir, libraryDir, tracks, audioSeconds, bytes, reused: true };
@@ -219,19 +220,3 @@ function muxer(format: Format): string {
   return { "mp3-vbr": "mp3", "mp3-cbr": "mp3", flac: "flac", "ogg-vorbis": "ogg", "m4a-aac": "ipod" }[format];
 }
 
-function readManifest(file: string): Manifest | null {
-  try {
-    const m = JSON.parse(fs.readFileSync(file, "utf8")) as Manifest;
-    return m.version === GENERATOR_VERSION ? m : null;
-  } catch {
-    return null;
-  }
-}
-
-function sizeOf(file: string): number | null {
-  try {
-    return fs.statSync(file).size;
-  } catch {
-    return null;
-  }
-}
