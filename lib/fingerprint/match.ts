@@ -349,13 +349,14 @@ export const RELATED_MIN_SEC = 8;
  */
 export function classifyDuplicate(c: Candidate, newFrames: number, existingFrames: number): DuplicateKind {
   if (c.votes < MIN_VOTES || c.confidence < MIN_CONFIDENCE || c.matchedSec < RELATED_MIN_SEC) return "none";
-  const { coverageNew, coverageExisting } = coverages(c, newFrames, existingFrames);
+  const { coverageNew, coverageExisting } = duplicateCoverage(c, newFrames, existingFrames);
   const newSec = newFrames * FRAME_SEC, oldSec = existingFrames * FRAME_SEC;
   const ratio = Math.min(newSec, oldSec) / Math.max(newSec, oldSec, 1e-9);
   return coverageNew >= SAME_COVERAGE && coverageExisting >= SAME_COVERAGE && ratio >= SAME_LENGTH_RATIO ? "same" : "related";
 }
 
-function coverages(c: Candidate, newFrames: number, existingFrames: number): { coverageNew: number; coverageExisting: number } {
+/** Shares of the new song's and of the existing song's seconds (1 s buckets) holding time-aligned matches. */
+export function duplicateCoverage(c: Candidate, newFrames: number, existingFrames: number): { coverageNew: number; coverageExisting: number } {
   const newSec = Math.max(1, Math.ceil(newFrames * FRAME_SEC));
   const oldSec = Math.max(1, Math.ceil(existingFrames * FRAME_SEC));
   return { coverageNew: Math.min(1, c.matchedSec / newSec), coverageExisting: Math.min(1, c.songMatchedSec / oldSec) };
@@ -387,7 +388,7 @@ export function compareWhole(
   for (const c of rankCandidates(fp, rows, opts)) {
     const frames = framesOf(c.songId);
     if (!frames) continue;
-    out.push({ songId: c.songId, kind: classifyDuplicate(c, fp.frames, frames), ...coverages(c, fp.frames, frames), candidate: c });
+    out.push({ songId: c.songId, kind: classifyDuplicate(c, fp.frames, frames), ...duplicateCoverage(c, fp.frames, frames), candidate: c });
   }
   return out;
 }

@@ -13,8 +13,8 @@ import { Errors } from "moleculer";
 import { DbMixin } from "../../mixins/db.mixin.js";
 import type { Database } from "../../lib/db/connection.js";
 import { decodeU32 } from "../../lib/fingerprint/codec.js";
-import { FRAME_SEC, type Fingerprint } from "../../lib/fingerprint/landmarks.js";
-import { classifyDuplicate, identify, rankCandidates, type Candidate } from "../../lib/fingerprint/match.js";
+import type { Fingerprint } from "../../lib/fingerprint/landmarks.js";
+import { classifyDuplicate, duplicateCoverage, identify, rankCandidates, type Candidate } from "../../lib/fingerprint/match.js";
 import { analyzeTitle, normalizeArtist, similarity } from "../../lib/ingest/playlists/match.js";
 import { requireAdmin, type Meta } from "../../lib/auth/access.js";
 import { notFound } from "../../lib/errors.js";
@@ -247,7 +247,7 @@ const FpIndexService: ServiceSchema = {
         const existingFrames = framesOf.get(c.songId);
         if (existingFrames === undefined) continue;
         const kind = classifyDuplicate(c, fp.frames, existingFrames);
-        const coverageExisting = existingFrames > 0 ? Math.min(1, (c.endSec - c.startSec) / (existingFrames * FRAME_SEC)) : 0;
+        const { coverageExisting } = duplicateCoverage(c, fp.frames, existingFrames);
         if (kind === "same" && !(await markedDistinct(this.database, songId, c.songId))) {
           const stored = await this.index.get(c.songId);
           const merged = await mergeSongs(this.database, songId, c.songId, {
