@@ -145,12 +145,13 @@ describe("pipeline", () => {
     const events = readSse(`${app.url}/api/events?access_token=${admin}`);
     await events.ready;
     makeTone(path.join(lib, "incoming", "new.ogg"), { seconds: 2, frequency: 880, tags: { title: "Dropped In", artist: "Watcher" } });
-    const ready = await events.waitFor((e) => e.event === "song.ready", 20_000);
-    const song = await songByTitle("Dropped In");
-    expect(song).toBeTruthy();
+    // Songs of the tests before may still be finishing their stages: wait for this one's events.
+    let song: any;
+    await waitFor(async () => (song = await songByTitle("Dropped In")), 20_000, "the dropped-in file to be scanned");
+    const ready = await events.waitFor((e) => e.event === "song.ready" && e.data.songId === song.id, 30_000);
     expect(ready.data.songId).toBe(song.id);
-    const names = events.received.map((e) => `${e.event}:${e.data.stage ?? ""}`);
-    expect(names).toEqual(expect.arrayContaining(["stage.completed:download", "stage.completed:probe", "song.ready:"]));
+    const names = events.received.filter((e) => e.data.songId === song.id).map((e) => `${e.event}:${e.data.stage ?? ""}`);
+    expect(names).toEqual(expect.arrayContaining(["stage.completed:download", "stage.completed:probe", "stage.completed:fingerprint", "stage.completed:features", "song.ready:"]));
     events.close();
     // Without a token the stream is refused.
     expect((await fetch(`${app.url}/api/events`)).status).toBe(401);
