@@ -11,10 +11,10 @@
 //    BPM over a chord progression in a known key (all 24 keys), mp3/Ogg Vorbis/FLAC; seeded and cached
 //    in bench/.cache/features/. Not timed.
 // 2. Ours, including decode: analyzeFile on each file in turn, in this process — one ffmpeg per song
-//    that decodes, resamples to mono 22050 Hz for the analyzer, runs the EBU R128 meter on the original
-//    channels and (--peak true, the default) hands the original samples over for the true-peak meter
-//    (lib/features/truepeak.ts); --peak true-ffmpeg has ffmpeg's ebur128 measure the true peak
-//    instead, --peak sample measures only the sample peak. CPU = this process's user+system time
+//    that decodes, resamples to mono 22050 Hz for the analyzer and hands the original samples over for
+//    the EBU R128 meter (lib/features/r128.ts) and (--peak true, the default) the true-peak meter
+//    (lib/features/truepeak.ts); --peak sample measures only the sample peak; --peak true-ffmpeg has
+//    ffmpeg's ebur128 filter measure loudness and true peak instead. CPU = this process's user+system time
 //    (process.cpuUsage: the analysis, plus Node's own threads) + the ffmpeg child's, which is in this
 //    process's cutime + cstime (/proc/self/stat) once it has been reaped — as bench/pipeline counts it.
 // 3. Ours, excluding decode: each file decoded to memory first (decodePcmAll, not timed), then only

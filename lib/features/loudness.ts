@@ -1,20 +1,19 @@
 // Loudness of a song, two ways.
 // 1. The figures a player needs — integrated loudness, loudness range, true peak, and the gain to a
-//    target level — come from ffmpeg's `ebur128` filter (EBU R128 / ITU-R BS.1770-4: K-weighting,
-//    400 ms blocks, the absolute −70 LUFS and relative −10 LU gates; loudness range per EBU Tech 3342),
-//    run on the original channels and rate in the same ffmpeg process that decodes the analysis PCM
-//    (lib/media/pcm.ts, option `ebur128`), and the true peak from truepeak.ts, on the original samples
-//    that same process hands over (option `original`) — ffmpeg's own true peak resamples everything
-//    to 192 kHz and costs as much as decoding. `fromEbur128` shapes the figures. The default target
-//    is −18 LUFS, the reference level of ReplayGain 2.0, so `gainDb` can be served as a
-//    ReplayGain/OpenSubsonic track gain; streaming services normalize to about −14 (pass
-//    targetLufs: −14 for that).
+//    target level. r128.ts measures the first two (EBU R128 / ITU-R BS.1770-4: K-weighting, 400 ms
+//    blocks, the absolute −70 LUFS and relative −10 LU gates; loudness range per EBU Tech 3342) and
+//    truepeak.ts the true peak, both on the original channels and rate, from the samples the ffmpeg
+//    process that decodes the analysis PCM hands over (lib/media/pcm.ts, option `original`): ffmpeg's
+//    own `ebur128` filter (resampling to 48 kHz, and to 192 kHz for its true peak) costs more than
+//    both together. ffmpeg's `ebur128` remains the reference they are tested against, and an option
+//    of analyzeFile. `toLoudness` shapes the figures. The default target is −18 LUFS, the reference
+//    level of ReplayGain 2.0, so `gainDb` can be served as a ReplayGain/OpenSubsonic track gain;
+//    streaming services normalize to about −14 (pass targetLufs: −14 for that).
 // 2. Inside the analyzer, where only the mono PCM is at hand, `GatedLevel` measures the mean level
 //    the BS.1770 way — mean square over 400 ms blocks every 100 ms, the absolute and relative gates —
 //    but without K-weighting and on the mono mix: a proxy for loudness that the energy estimate uses,
 //    so FeatureAnalyzer gives the same energy with or without ffmpeg. Blocks go into a histogram of
 //    0.1 dB bins (the way ffmpeg's own ebur128 keeps them), so memory does not grow with the song.
-import type { Ebur128Summary } from "../media/pcm.js";
 
 /** ReplayGain 2.0's reference loudness. */
 export const DEFAULT_TARGET_LUFS = -18;
@@ -36,10 +35,18 @@ export interface Loudness {
   peakSafeGainDb: number;
 }
 
-/** The Loudness record from ffmpeg's summary; `peakDb` (true peak measured elsewhere) replaces the
+/** What a loudness meter reports: r128.ts with truepeak.ts, or ffmpeg's ebur128 summary (pcm.ts). */
+export interface LoudnessSummary {
+  integratedLufs: number;
+  loudnessRangeLu: number;
+  /** dB; −Infinity for digital silence; null when not measured. */
+  peakDb: number | null;
+}
+
+/** The Loudness record from a meter's summary; `peakDb` (a peak measured elsewhere) replaces the
  * summary's peak when given. */
-export function fromEbur128(s: Ebur128Summary, targetLufs = DEFAULT_TARGET_LUFS, peakDb: number | null = s.peakDb): Loudness {
-  if (peakDb === null) throw new Error("no peak: ask ebur128 for one, or measure the true peak");
+export function toLoudness(s: LoudnessSummary, targetLufs = DEFAULT_TARGET_LUFS, peakDb: number | null = s.peakDb): Loudness {
+  if (peakDb === null) throw new Error("no peak: measure one");
   const peak = Number.isFinite(peakDb) ? Math.round(peakDb * 100) / 100 : SILENCE_DB;
   const gainDb = round2(targetLufs - s.integratedLufs);
   return {

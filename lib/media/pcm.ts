@@ -11,7 +11,7 @@
 // the summary it logs at the end (integrated loudness, loudness range, true or sample peak) is read
 // from ffmpeg's log, line by line; with `original`, a third branch hands the audio as decoded
 // (interleaved 32-bit float, original channels and rate) to a callback, through a WAV stream on
-// ffmpeg's fd 3 (the WAV header carries the channel count and rate).
+// ffmpeg's fd 3 (the WAV header carries the channel count, rate and speaker layout).
 import { spawn } from "node:child_process";
 import os from "node:os";
 import { Readable } from "node:stream";
@@ -38,8 +38,9 @@ export interface PcmOptions {
   ebur128?: Ebur128Options;
   /** Also hand the audio as decoded — original channels and rate, interleaved 32-bit float — to
    * `onSamples`, as it goes by (each array is new; the callback may keep it). All of it has been
-   * delivered before the last block is yielded. An exception thrown there stops ffmpeg and is rethrown. */
-  original?: { onSamples(samples: Float32Array, channels: number, sampleRate: number): void };
+   * delivered before the last block is yielded. An exception thrown there stops ffmpeg and is rethrown.
+   * `channelMask`: the layout as WAVE_FORMAT_EXTENSIBLE speaker bits (channels in bit order), 0 if unknown. */
+  original?: { onSamples(samples: Float32Array, channels: number, sampleRate: number, channelMask: number): void };
 }
 
 export interface Ebur128Options {
@@ -198,10 +199,10 @@ async function* run(opts: PcmOptions, inputArg: string, stdin: Readable | null, 
   }
   let callbackError: unknown = null;
   if (orig) {
-    const wav = new WavReader((samples, channels, sampleRate) => {
+    const wav = new WavReader((samples, channels, sampleRate, channelMask) => {
       if (callbackError) return;
       try {
-        orig.onSamples(samples, channels, sampleRate);
+        orig.onSamples(samples, channels, sampleRate, channelMask);
       } catch (e) {
         callbackError = e;
         kill();
@@ -327,11 +328,11 @@ class Ebur128Reader {
  */
 class WavReader {
   private head: Buffer = Buffer.alloc(0);
-  private format: { channels: number; rate: number } | null = null;
+  private format: { channels: number; rate: number; mask: number } | null = null;
   private inData = false;
   private rest: Buffer = Buffer.alloc(0);
 
-  constructor(private readonly emit: (samples: Float32Array, channels: number, sampleRate: number) => void) {}
+  constructor(private readonly emit: (samples: Float32Array, channels: number, sampleRate: number, channelMask: number) => void) {}
 
   push(chunk: Buffer): void {
     if (!this.inData) {
@@ -340,7 +341,7 @@ class WavReader {
       if (!this.inData) return;
     }
     const data = this.rest.length ? Buffer.concat([this.rest, chunk]) : chunk;
-    const { channels, rate } = this.format!;
+    const { channels, rate, mask } = this.format!;
     const frameBytes = 4 * channels;
     const whole = data.length - (data.length % frameBytes);
     this.rest = Buffer.from(data.subarray(whole));
@@ -349,7 +350,7 @@ class WavReader {
     const samples = new Float32Array(whole / 4);
     new Uint8Array(samples.buffer).set(data.subarray(0, whole));
     if (!LITTLE_ENDIAN) for (let i = 0; i < samples.length; i++) samples[i] = data.readFloatLE(4 * i);
-    this.emit(samples, channels, rate);
+    this.emit(samples, channels, rate, mask);
   }
 
   /** Consumes header chunks from `head`; returns what follows the "data" chunk header, once found. */
@@ -367,7 +368,11 @@ class WavReader {
         return h.subarray(at + 8);
       }
       if (h.length < at + 8 + size) return Buffer.alloc(0);
-      if (id === "fmt ") this.format = { channels: h.readUInt16LE(at + 10), rate: h.readUInt32LE(at + 12) };
+      if (id === "fmt ") {
+        // WAVE_FORMAT_EXTENSIBLE (0xFFFE; ffmpeg writes it for 32-bit samples) carries the speaker mask.
+        const mask = h.readUInt16LE(at + 8) === 0xfffe && size >= 24 ? h.readUInt32LE(at + 28) : 0;
+        this.format = { channels: h.readUInt16LE(at + 10), rate: h.readUInt32LE(at + 12), mask };
+      }
       at += 8 + size + (size & 1);
     }
     return Buffer.alloc(0);

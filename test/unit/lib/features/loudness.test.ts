@@ -1,15 +1,17 @@
-// Loudness from the same ffmpeg run that decodes the analysis PCM (decodePcm's ebur128 option, through
-// analyzeFile): sweeps, noise and tones made here with ffmpeg's lavfi sources, in several containers,
-// channel layouts and rates, must read what a separate `ffmpeg -af ebur128=peak=true` run reports for
-// the same file (within 0.5 LU; in practice identical); the gain follows the target; silence, streams
-// and MP4 (spooled) inputs work; one ffmpeg process per song and none left behind.
+// Loudness from the same ffmpeg run that decodes the analysis PCM (analyzeFile: r128.ts and
+// truepeak.ts on the original samples decodePcm hands over; or, with peak "true-ffmpeg", ffmpeg's own
+// ebur128 filter through decodePcm's ebur128 option): sweeps, noise and tones made here with ffmpeg's
+// lavfi sources, in several containers, channel layouts and rates, must read what a separate
+// `ffmpeg -af ebur128=peak=true` run reports for the same file (within 0.5 LU; in practice within
+// 0.1, and the true peak within 0.1 dB of ffmpeg's rounded figure); the gain follows the target; silence, streams and MP4
+// (spooled) inputs work; one ffmpeg process per song and none left behind.
 import { execFileSync, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyzeFile } from "../../../../lib/features/analyze.js";
-import { DEFAULT_TARGET_LUFS, fromEbur128, GatedLevel } from "../../../../lib/features/loudness.js";
+import { DEFAULT_TARGET_LUFS, toLoudness, GatedLevel } from "../../../../lib/features/loudness.js";
 import { TruePeakMeter } from "../../../../lib/features/truepeak.js";
 import { decodePcm, PcmDecodeError, type Ebur128Summary } from "../../../../lib/media/pcm.js";
 import { ffmpegChildren } from "../../../helpers/processes.js";
@@ -50,21 +52,40 @@ beforeAll(() => {
   // AAC in MP4: analyzed from a stream it has to be spooled.
   make("tone.m4a", "sine=f=440:r=44100:d=12,volume=-10dB", "-c:a", "aac", "-b:a", "128k");
   make("silence.flac", "anullsrc=r=44100:cl=stereo:d=10");
+  // Rates away from 44.1/48 kHz (the K-weighting is derived for each), and 5.1 with side channels.
+  make("brown.wav", "anoisesrc=c=brown:a=0.5:r=22050:d=15");
+  make("pink96.flac", "anoisesrc=c=pink:a=0.5:r=96000:d=10,aformat=channel_layouts=stereo");
+  make("side.flac", "anoisesrc=c=pink:a=0.2:r=48000:d=12,aformat=channel_layouts=5.1(side)");
 });
 
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe("loudness matches a separate ffmpeg ebur128 run", () => {
-  it.each(["sweep.flac", "pink.mp3", "tone.ogg", "steps.wav", "surround.flac", "tone.m4a"])("%s", async (name) => {
+  it.each(["sweep.flac", "pink.mp3", "tone.ogg", "steps.wav", "surround.flac", "tone.m4a", "brown.wav", "pink96.flac", "side.flac"])("%s", async (name) => {
     const ref = reference(at(name));
     const f = await analyzeFile(at(name));
     expect(Math.abs(f.loudness.integratedLufs - ref.i)).toBeLessThanOrEqual(0.5);
     expect(Math.abs(f.loudness.loudnessRangeLu - ref.lra)).toBeLessThanOrEqual(0.5);
-    expect(Math.abs(f.loudness.truePeakDbtp - ref.peak)).toBeLessThanOrEqual(0.5);
+    // The sweep stops dead at full amplitude and 8 kHz: the overshoot of that cut, between the last
+    // samples and the silence after them, is 0.35 dB over the crests. ffmpeg does not flush its
+    // 192 kHz resampler at the end and misses it (it reads it, −11.6 dBTP, when silence is appended).
+    // Elsewhere within 0.1 dB, plus the 0.05 of ffmpeg's rounding to 0.1.
+    expect(Math.abs(f.loudness.truePeakDbtp - ref.peak)).toBeLessThanOrEqual(name === "sweep.flac" ? 0.5 : 0.15);
     expect(f.loudness.targetLufs).toBe(DEFAULT_TARGET_LUFS);
     expect(f.loudness.gainDb).toBeCloseTo(DEFAULT_TARGET_LUFS - f.loudness.integratedLufs, 1);
     expect(f.loudness.peakSafeGainDb).toBeLessThanOrEqual(f.loudness.gainDb);
     expect(f.loudness.truePeakDbtp + f.loudness.peakSafeGainDb).toBeLessThanOrEqual(-1 + 1e-9);
+    expect(ffmpegChildren()).toEqual([]);
+  });
+
+  it("peak \"sample\" reads the sample peak, \"true-ffmpeg\" ffmpeg's own figures", async () => {
+    const ref = reference(at("sweep.flac"));
+    const sample = await analyzeFile(at("sweep.flac"), { peak: "sample" });
+    expect(sample.loudness.truePeakDbtp).toBeCloseTo(20 * Math.log10(0.25), 1);
+    const ours = await analyzeFile(at("sweep.flac"));
+    expect({ ...sample.loudness, truePeakDbtp: 0, peakSafeGainDb: 0 }).toEqual({ ...ours.loudness, truePeakDbtp: 0, peakSafeGainDb: 0 });
+    const theirs = await analyzeFile(at("sweep.flac"), { peak: "true-ffmpeg" });
+    expect(theirs.loudness).toMatchObject({ integratedLufs: ref.i, loudnessRangeLu: ref.lra, truePeakDbtp: ref.peak });
     expect(ffmpegChildren()).toEqual([]);
   });
 
@@ -142,15 +163,16 @@ describe("decodePcm with ebur128", () => {
 });
 
 describe("decodePcm with original", () => {
-  it("hands over every sample at the original layout and rate, interleaved, before the end", async () => {
-    let frames = 0, channels = 0, rate = 0, peak = 0;
+  it("hands over every sample at the original layout (speaker mask) and rate, interleaved, before the end", async () => {
+    let frames = 0, channels = 0, rate = 0, mask = 0, peak = 0;
     let blocks = 0;
     for await (const _ of decodePcm(at("surround.flac"), {
       sampleRate: 22050,
-      original: { onSamples: (x, c, r) => { frames += x.length / c; channels = c; rate = r; for (const v of x) peak = Math.max(peak, Math.abs(v)); } },
+      original: { onSamples: (x, c, r, m) => { frames += x.length / c; channels = c; rate = r; mask = m; for (const v of x) peak = Math.max(peak, Math.abs(v)); } },
     })) blocks++;
     expect(blocks).toBeGreaterThan(0);
     expect(channels).toBe(6);
+    expect(mask).toBe(0x3f); // FL FR FC LFE BL BR: ffmpeg's 5.1
     expect(rate).toBe(48000);
     expect(frames).toBe(12 * 48000);
     expect(20 * Math.log10(peak)).toBeCloseTo(reference(at("surround.flac")).peak, 0);
@@ -203,11 +225,11 @@ describe("TruePeakMeter", () => {
   });
 });
 
-describe("fromEbur128 and GatedLevel", () => {
+describe("toLoudness and GatedLevel", () => {
   it("shapes a summary: gain to the target, peak-safe gain, −∞ peak floored", () => {
-    const l = fromEbur128({ integratedLufs: -30, loudnessRangeLu: 5, peakDb: -12, peakKind: "true" });
+    const l = toLoudness({ integratedLufs: -30, loudnessRangeLu: 5, peakDb: -12 });
     expect(l).toEqual({ integratedLufs: -30, truePeakDbtp: -12, loudnessRangeLu: 5, gainDb: 12, targetLufs: -18, peakSafeGainDb: 11 });
-    expect(fromEbur128({ integratedLufs: -70, loudnessRangeLu: 0, peakDb: -Infinity, peakKind: "true" }, -14).truePeakDbtp).toBe(-144);
+    expect(toLoudness({ integratedLufs: -70, loudnessRangeLu: 0, peakDb: -Infinity }, -14).truePeakDbtp).toBe(-144);
   });
 
   it("a full-scale sine reads −3 dBFS, 20 dB quieter reads −23, silence −100", () => {
