@@ -6,9 +6,11 @@
 //    and a fresh transcode (mp3 → Opus, each request a bit rate not cached yet, abandoned after
 //    its first byte). Targets: p95 < 10 ms on disk, < 300 ms for a transcode.
 //  - Throughput of concurrent Range requests (wrk, one thread, a Lua script choosing a random
-//    file per request, Bearer token sent) at 100 and 500 connections, against Tonearm and then
+//    file per request, Bearer token sent) at 100 and 500 connections, against Tonearm and
 //    against nginx serving the very same files from the same folder (one worker process, as
-//    Tonearm is one process; sendfile on; `--nginx-workers` to change). Two workloads: "streams",
+//    Tonearm is one process; sendfile on; `--nginx-workers` to change), in ROUNDS rounds that
+//    alternate between the two (a disturbance of this shared machine then falls on both; single
+//    10 s runs gave ratios from 0.70× to 1.17× for the same build). Two workloads: "streams",
 //    open-ended ranges from a random offset (a listener seeking, then the player reading to the
 //    end as fast as the connection allows: the target's workload, ≥ 0.7× nginx's bytes per
 //    second), and "chunks", fixed RANGE_KB ranges (players fetching piecewise; there the cost per
@@ -19,10 +21,11 @@
 // workers would take CPU from the measurement) and TRANSCODE_MAX left at its default. The audio
 // is generated with ffmpeg (320 kbps MP3 of a tone and pink noise, so transcodes have work to do).
 //
-//   npx tsx bench/stream/run.ts [--files 10] [--seconds 120] [--duration 10] [--range-kb 256]
+//   npx tsx bench/stream/run.ts [--files 10] [--seconds 120] [--duration 6] [--rounds 3] [--range-kb 256]
 //                               [--ttfb 300] [--transcodes 40] [--nginx-workers 1] [--compiled]
 //                               [--record] [--note "text"]
-// --compiled runs the node from dist/ (build it first with `npm run build`) instead of tsx.
+// --compiled runs the node from dist/ (build it first with `npm run build`) instead of tsx, as
+// `npm start` and the container do; `npm run bench:stream` builds and passes it.
 // --record appends the figures to bench/RESULTS.md.
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
@@ -42,6 +45,7 @@ interface Options {
   files: number;
   seconds: number;
   duration: number;
+  rounds: number;
   rangeKb: number;
   ttfb: number;
   transcodes: number;
@@ -52,7 +56,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { files: 10, seconds: 120, duration: 10, rangeKb: 256, ttfb: 300, transcodes: 40, nginxWorkers: 1, compiled: false, record: false };
+  const o: Options = { files: 10, seconds: 120, duration: 6, rounds: 3, rangeKb: 256, ttfb: 300, transcodes: 40, nginxWorkers: 1, compiled: false, record: false };
   const num = (flag: string, raw: string | undefined) => {
     const v = Number(raw);
     if (!Number.isFinite(v) || v <= 0) throw new Error(`${flag} needs a positive number, got "${raw}"`);
@@ -65,6 +69,7 @@ function parseArgs(argv: string[]): Options {
       case "--files": o.files = Math.floor(num(flag, value())); break;
       case "--seconds": o.seconds = num(flag, value()); break;
       case "--duration": o.duration = num(flag, value()); break;
+      case "--rounds": o.rounds = Math.floor(num(flag, value())); break;
       case "--range-kb": o.rangeKb = Math.floor(num(flag, value())); break;
       case "--ttfb": o.ttfb = Math.floor(num(flag, value())); break;
       case "--transcodes": o.transcodes = Math.floor(num(flag, value())); break;
@@ -188,6 +193,21 @@ async function load(base: string, files: Array<{ path: string; size: number }>, 
   const [requests, us, bytes, status, socket, timeouts, p50, p95] = m[1].trim().split(/\s+/).map(Number);
   const secs = us / 1e6;
   return { requests, seconds: secs, mbPerSec: bytes / 1024 / 1024 / secs, reqPerSec: requests / secs, errors: status + socket + timeouts, p50: p50 / 1000, p95: p95 / 1000 };
+}
+
+/** Rounds of one workload as one: bytes and requests over the total time, errors summed, the median round's latencies. */
+function combine(rounds: LoadResult[]): LoadResult {
+  const seconds = rounds.reduce((a, r) => a + r.seconds, 0);
+  const median = (f: (r: LoadResult) => number) => [...rounds].map(f).sort((a, b) => a - b)[Math.floor(rounds.length / 2)];
+  return {
+    requests: rounds.reduce((a, r) => a + r.requests, 0),
+    seconds,
+    mbPerSec: rounds.reduce((a, r) => a + r.mbPerSec * r.seconds, 0) / seconds,
+    reqPerSec: rounds.reduce((a, r) => a + r.requests, 0) / seconds,
+    errors: rounds.reduce((a, r) => a + r.errors, 0),
+    p50: median((r) => r.p50),
+    p95: median((r) => r.p95),
+  };
 }
 
 /** Tonearm and nginx answer the same ranges of every file with the same bytes (before timing them). */
@@ -363,12 +383,21 @@ async function main(): Promise<void> {
   const workloads: Array<[string, number]> = [["streams (open-ended)", 0], [`chunks (${o.rangeKb} KiB)`, o.rangeKb * 1024]];
   for (const conns of [100, 500]) {
     for (const [name, bytes] of workloads) {
-      const ta = await load(node.url, tonearmFiles, conns, bytes, o.duration, token);
-      rss[`after${conns}`] = Math.max(rss[`after${conns}`] ?? 0, processMemory(node.pid).rss);
-      const ng = await load(nginxUrl, nginxFiles, conns, bytes, o.duration);
+      // Rounds alternate between the two servers, so a disturbance of the machine (another
+      // process, the kernel's own work) falls on both rather than on whichever ran at that moment.
+      const tas: LoadResult[] = [];
+      const ngs: LoadResult[] = [];
+      log(`${conns} ${name}:`);
+      for (let round = 0; round < o.rounds; round++) {
+        tas.push(await load(node.url, tonearmFiles, conns, bytes, o.duration, token));
+        rss[`after${conns}`] = Math.max(rss[`after${conns}`] ?? 0, processMemory(node.pid).rss);
+        ngs.push(await load(nginxUrl, nginxFiles, conns, bytes, o.duration));
+        log(`   round ${round + 1}: ${(tas[round].mbPerSec / ngs[round].mbPerSec).toFixed(2)}× nginx (${tas[round].mbPerSec.toFixed(0)} / ${ngs[round].mbPerSec.toFixed(0)} MB/s)`);
+      }
+      const ta = combine(tas);
+      const ng = combine(ngs);
       const ratio = ta.mbPerSec / ng.mbPerSec;
       const line = (who: string, r: LoadResult) => `${who} ${r.mbPerSec.toFixed(0).padStart(5)} MB/s ${r.reqPerSec.toFixed(0).padStart(5)} req/s  p50 ${ms(r.p50)}  p95 ${ms(r.p95)}  errors ${r.errors}`;
-      log(`${conns} ${name}:`);
       log(`   ${line("Tonearm", ta)}`);
       log(`   ${line("nginx  ", ng)}   → ${ratio.toFixed(2)}× nginx`);
       const primary = bytes === 0;
@@ -394,7 +423,7 @@ async function main(): Promise<void> {
       title: `bench/stream — ${new Date().toISOString().slice(0, 10)}`,
       command: `npx tsx bench/stream/run.ts ${process.argv.slice(2).join(" ")}`.trim(),
       notes: [
-        `${o.files} MP3 files (320 kbps, ${o.seconds} s, ${(songs[0].size / 1024 / 1024).toFixed(1)} MB each); streams = open-ended ranges from a random offset, chunks = ${o.rangeKb} KiB ranges; wrk -t1, ${o.duration} s per run; nginx ${o.nginxWorkers} worker(s), sendfile on.`,
+        `${o.files} MP3 files (320 kbps, ${o.seconds} s, ${(songs[0].size / 1024 / 1024).toFixed(1)} MB each); streams = open-ended ranges from a random offset, chunks = ${o.rangeKb} KiB ranges; wrk -t1, ${o.rounds} rounds of ${o.duration} s per server and workload, alternating; nginx ${o.nginxWorkers} worker(s), sendfile on.`,
         `Node from ${o.compiled ? "dist/ (compiled)" : "tsx"}; services api, users, songs, playlists, ingest, media, stream, subsonic.`,
         ...(o.note ? [o.note] : []),
       ],

@@ -21,6 +21,7 @@ import type http from "node:http";
 import { pipeline } from "node:stream/promises";
 import type { Readable } from "node:stream";
 import type { Context, ServiceBroker } from "moleculer";
+import { OpenFiles } from "./open-files.js";
 import { serveFile } from "./range.js";
 import type { ArtworkFormat } from "../media/artwork.js";
 import type { TranscodeFormatName } from "../media/transcode.js";
@@ -71,6 +72,14 @@ export interface OpenParams {
 /** Bytes per window when a remote stream node sends a file. */
 export const WINDOW = 4 * 1024 * 1024;
 
+/**
+ * The files this process serves straight from its disk, kept open for OPEN_FILE_VALID_MS and shared
+ * by the requests for them (open-files.ts): a player's ranges of one song cost a read each, not an
+ * open, an fstat, a read and a close. A file replaced in that window is served as it was, whole.
+ */
+const OPEN_FILE_VALID_MS = 2000;
+const openFiles = new OpenFiles({ validMs: OPEN_FILE_VALID_MS, maxEntries: 200 });
+
 const FORWARDED = ["range", "if-range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
 
 /**
@@ -87,7 +96,7 @@ export async function deliver(
   if (found.kind === "file" && found.nodeID === broker.nodeID) {
     try {
       return await serveFile(req, res, found.path, {
-        contentType: found.contentType, etag: found.etag, filename: found.filename, cacheControl: found.cacheControl,
+        contentType: found.contentType, etag: found.etag, filename: found.filename, cacheControl: found.cacheControl, files: openFiles,
       });
     } catch (err) {
       // Evicted or replaced between resolve and open: ask again, once, the long way.

@@ -16,13 +16,15 @@
 //  - Range is only honoured for GET (§14.2); HEAD answers as the 200 would.
 //  - The file is opened once and stat'ed through the same descriptor, so the validators, the
 //    length and the bytes sent all describe the same inode even if the file is replaced meanwhile.
-//    The descriptor belongs to the read stream, which is destroyed (closing it) when the client
-//    goes away; 304/412/416/HEAD answers close it before returning. Bodies up to 512 KiB (the
-//    ranges players and seeking ask for) are read whole and sent with one write before the head
-//    goes out, so a failed read there is still an error the caller can answer.
+//    The descriptor comes from an OpenFiles (open-files.ts): opened for this response alone, or
+//    shared for a short while by the requests for the file (the gateway's); it is given back when
+//    the response ends or the client goes away. Bodies up to 512 KiB (the ranges players and
+//    seeking ask for) are read whole and sent with one write before the head goes out, so a
+//    failed read there is still an error the caller can answer.
 import crypto from "node:crypto";
 import fs from "node:fs";
 import type http from "node:http";
+import { OpenFiles } from "./open-files.js";
 
 export type RangeResult =
   | { kind: "none" }
@@ -169,19 +171,10 @@ export interface ServeOptions {
   cacheControl?: string;
   /** When set, the file is offered as a download under this name (Content-Disposition: attachment). */
   filename?: string;
+  /** Descriptors shared between requests for a short while (open-files.ts); without it the file is opened for this response alone. */
+  files?: OpenFiles;
 }
 
-/**
- * Answers a GET or HEAD for `file`: 200, 206 (one range), 304, 412 or 416, with Accept-Ranges,
- * Content-Length, ETag, Last-Modified (and Content-Range, Cache-Control, Content-Disposition as
- * they apply). Other methods get 405.
- *
- * Resolves when the response is complete or the client has gone away (the file is closed either
- * way). Rejects when the file cannot be opened (ENOENT, EISDIR, EACCES…) — nothing has been sent
- * then, `res.headersSent` is false, and the caller answers 404/500 — or, rarely, when reading fails
- * midway: the response has been destroyed by then (the client sees a cut connection, not a short
- * body that looks whole).
- */
 /** What to answer for a file, decided from the request alone (see planFileResponse). */
 export interface FilePlan {
   status: 200 | 206 | 304 | 405 | 412 | 416;
@@ -246,6 +239,17 @@ export function planFileResponse(
  * midway: the response has been destroyed by then (the client sees a cut connection, not a short
  * body that looks whole).
  */
+/**
+ * Answers a GET or HEAD for `file`: 200, 206 (one range), 304, 412 or 416, with Accept-Ranges,
+ * Content-Length, ETag, Last-Modified (and Content-Range, Cache-Control, Content-Disposition as
+ * they apply). Other methods get 405.
+ *
+ * Resolves when the response is complete or the client has gone away (the file is closed either
+ * way). Rejects when the file cannot be opened (ENOENT, EISDIR, EACCES…) — nothing has been sent
+ * then, `res.headersSent` is false, and the caller answers 404/500 — or, rarely, when reading fails
+ * midway: the response has been destroyed by then (the client sees a cut connection, not a short
+ * body that looks whole).
+ */
 export async function serveFile(req: http.IncomingMessage, res: http.ServerResponse, file: string, opts: ServeOptions): Promise<void> {
   const method = (req.method ?? "GET").toUpperCase();
   if (method !== "GET" && method !== "HEAD") {
@@ -253,12 +257,13 @@ export async function serveFile(req: http.IncomingMessage, res: http.ServerRespo
     res.writeHead(plan.status, plan.headers);
     return void res.end();
   }
-  const fd = await fdOpen(file);
+  const files = opts.files ?? UNCACHED;
+  const handle = await files.acquire(file);
   let handedOver = false;
   try {
-    const st = await fdStat(fd);
-    if (!st.isFile()) throw Object.assign(new Error(`EISDIR: not a regular file, ${file}`), { code: "EISDIR" });
-    const plan = planFileResponse(method, req.headers, st, opts);
+    const st = handle.stat;
+    const etag = opts.etag ?? handle.memo("etag", () => etagFor(st));
+    const plan = planFileResponse(method, req.headers, st, { ...opts, etag });
     if (!plan.body) {
       res.writeHead(plan.status, plan.headers);
       return void res.end();
@@ -267,44 +272,67 @@ export async function serveFile(req: http.IncomingMessage, res: http.ServerRespo
     if (length <= SMALL_BODY) {
       // One read and one write: a stream's per-chunk machinery costs more than the bytes here
       // (players and seeking ask for many such ranges).
-      const buf = Buffer.allocUnsafe(length);
+      const pooled = length <= CHUNK;
+      const whole = pooled ? takeBuffer() : Buffer.allocUnsafe(length);
+      const buf = pooled ? whole.subarray(0, length) : whole;
       let got = 0;
       while (got < length) {
-        const n = await fdRead(fd, buf, got, length - got, plan.start + got);
+        const n = await fdRead(handle.fd, buf, got, length - got, plan.start + got);
         if (n === 0) throw Object.assign(new Error(`${file} was cut short while being read`), { code: "ESHORT" });
         got += n;
       }
       res.writeHead(plan.status, plan.headers);
-      return void res.end(buf);
+      // 'finish' (the end callback) comes once the socket has taken every byte: only then may the
+      // buffer serve another response. A response cut short keeps its buffer (the garbage collector's).
+      return void res.end(buf, pooled ? () => giveBack(whole) : undefined);
     }
     res.writeHead(plan.status, plan.headers);
     handedOver = true;
-    return await sendRange(fd, res, plan.start, plan.end);
+    return await sendRange(handle.fd, res, plan.start, plan.end, () => files.release(handle));
   } finally {
-    if (!handedOver) fs.close(fd, () => {});
+    if (!handedOver) files.release(handle);
   }
 }
 
 /** Bytes per read and write of a large body; one such buffer per response, reused. */
 const CHUNK = 256 * 1024;
 
+/** Files opened for one response and closed after it (serveFile without opts.files). */
+const UNCACHED = new OpenFiles({ validMs: 0 });
+
 /**
- * Sends bytes start..end of `fd` to `res` and closes `fd`. One buffer per response, refilled once
- * the socket has taken the last chunk (the write callback): memory stays one chunk per listener
- * however slow they read, and nothing is allocated per chunk (fs.ReadStream + pipeline allocate
- * a buffer per read, which cost a third of the throughput at 500 listeners in bench/stream).
- * A client leaving ends it quietly; a read error destroys the response and rejects.
+ * Idle CHUNK-sized buffers, reused across responses: a new 256 KiB buffer per response made the
+ * garbage collector a tenth of the gateway's time at 100 connections of 256 KiB ranges. At most
+ * POOL_MAX are kept (8 MiB); more listeners than that allocate as before.
  */
-function sendRange(fd: number, res: http.ServerResponse, start: number, end: number): Promise<void> {
+const pool: Buffer[] = [];
+const POOL_MAX = 32;
+const takeBuffer = (): Buffer => pool.pop() ?? Buffer.allocUnsafeSlow(CHUNK);
+const giveBack = (buf: Buffer): void => {
+  if (pool.length < POOL_MAX) pool.push(buf);
+};
+
+/**
+ * Sends bytes start..end of `fd` to `res`, then calls `done` (which gives the file back). One
+ * pooled buffer per response, refilled once the socket has taken the last chunk (the write
+ * callback): memory stays one chunk per listener however slow they read, and nothing is allocated
+ * per chunk (fs.ReadStream + pipeline allocate a buffer per read, which cost a third of the
+ * throughput at 500 listeners in bench/stream). A client leaving ends it quietly; a read error
+ * destroys the response and rejects.
+ */
+function sendRange(fd: number, res: http.ServerResponse, start: number, end: number, done: () => void): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const buf = Buffer.allocUnsafeSlow(Math.min(CHUNK, end - start + 1));
+    const whole = takeBuffer();
+    const buf = end - start + 1 < CHUNK ? whole.subarray(0, end - start + 1) : whole;
     let pos = start;
     let finished = false;
-    const finish = (err?: Error) => {
+    const finish = (err?: Error, complete = false) => {
       if (finished) return;
       finished = true;
       res.off("close", onClose);
-      fs.close(fd, () => {});
+      done();
+      // Only a response that finished has no write left holding the buffer.
+      if (complete) giveBack(whole);
       if (err) {
         res.destroy(err);
         reject(err);
@@ -316,7 +344,7 @@ function sendRange(fd: number, res: http.ServerResponse, start: number, end: num
       if (finished) return;
       if (res.destroyed) return finish();
       if (pos > end) {
-        res.end(() => finish());
+        res.end(() => finish(undefined, true));
         return;
       }
       fs.read(fd, buf, 0, Math.min(buf.length, end - pos + 1), pos, (err, n) => {
@@ -333,8 +361,6 @@ function sendRange(fd: number, res: http.ServerResponse, start: number, end: num
 
 // The callback file system API: its per-call cost is well below FileHandle's (measured: about
 // 30 % more 256 KiB ranges per second in bench/stream).
-const fdOpen = (file: string) => new Promise<number>((resolve, reject) => fs.open(file, "r", (e, fd) => (e ? reject(e) : resolve(fd))));
-const fdStat = (fd: number) => new Promise<fs.Stats>((resolve, reject) => fs.fstat(fd, (e, st) => (e ? reject(e) : resolve(st))));
 const fdRead = (fd: number, buf: Buffer, offset: number, length: number, position: number) =>
   new Promise<number>((resolve, reject) => fs.read(fd, buf, offset, length, position, (e, n) => (e ? reject(e) : resolve(n))));
 
