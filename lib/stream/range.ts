@@ -234,18 +234,7 @@ export function planFileResponse(
  * they apply). Other methods get 405.
  *
  * Resolves when the response is complete or the client has gone away (the file is closed either
- * way). Rejects when the file cannot be opened (ENOENT, EISDIR, EACCES…) — nothing has been sent
- * then, `res.headersSent` is false, and the caller answers 404/500 — or, rarely, when reading fails
- * midway: the response has been destroyed by then (the client sees a cut connection, not a short
- * body that looks whole).
- */
-/**
- * Answers a GET or HEAD for `file`: 200, 206 (one range), 304, 412 or 416, with Accept-Ranges,
- * Content-Length, ETag, Last-Modified (and Content-Range, Cache-Control, Content-Disposition as
- * they apply). Other methods get 405.
- *
- * Resolves when the response is complete or the client has gone away (the file is closed either
- * way). Rejects when the file cannot be opened (ENOENT, EISDIR, EACCES…) — nothing has been sent
+ * way: the descriptor goes back to opts.files). Rejects when the file cannot be opened (ENOENT, EISDIR, EACCES…) — nothing has been sent
  * then, `res.headersSent` is false, and the caller answers 404/500 — or, rarely, when reading fails
  * midway: the response has been destroyed by then (the client sees a cut connection, not a short
  * body that looks whole).
