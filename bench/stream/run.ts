@@ -10,7 +10,9 @@
 //    against nginx serving the very same files from the same folder (one worker process, as
 //    Tonearm is one process; sendfile on; `--nginx-workers` to change), in ROUNDS rounds that
 //    alternate between the two (a disturbance of this shared machine then falls on both; single
-//    10 s runs gave ratios from 0.70× to 1.17× for the same build). Two workloads: "streams",
+//    10 s runs gave ratios from 0.70× to 1.17× for the same build). A third server in each round
+//    is the floor (floor-server.ts): node:http with the same serveFile and nothing else, which
+//    tells the gateway's own cost per request from Node's (no sendfile in Node). Two workloads: "streams",
 //    open-ended ranges from a random offset (a listener seeking, then the player reading to the
 //    end as fast as the connection allows: the target's workload, ≥ 0.7× nginx's bytes per
 //    second), and "chunks", fixed RANGE_KB ranges (players fetching piecewise; there the cost per
@@ -88,9 +90,11 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "tonearm-bench-stream-"));
 // nginx started as root runs its workers as "nobody": they must be able to walk into the folder.
 fs.chmodSync(tmp, 0o755);
 let nginx: ChildProcess | null = null;
+let floor: ChildProcess | null = null;
 
 async function cleanup(): Promise<void> {
   nginx?.kill("SIGQUIT");
+  floor?.kill("SIGTERM");
   await stopAllNodes();
   fs.rmSync(tmp, { recursive: true, force: true });
 }
@@ -284,6 +288,22 @@ http {
   });
 }
 
+/** bench/stream/floor-server.ts on `port`: node:http + serveFile and nothing else, from dist/ or through tsx like the node. */
+function startFloor(root: string, port: number, compiled: boolean): Promise<void> {
+  const args = compiled
+    ? ["bench/stream/floor-server.ts", root, String(port), path.join(ROOT, "dist", "lib", "stream")]
+    : ["bench/stream/floor-server.ts", root, String(port)];
+  floor = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  floor.stdout!.on("data", (d) => (out += d));
+  floor.stderr!.on("data", (d) => (out += d));
+  return new Promise((resolve, reject) => {
+    const deadline = Date.now() + 20_000;
+    const poll = () => (/floor server on/.test(out) ? resolve() : Date.now() > deadline ? reject(new Error(`floor server did not start:\n${out}`)) : setTimeout(poll, 100));
+    poll();
+  });
+}
+
 async function json(url: string, init: RequestInit = {}, token?: string): Promise<any> {
   const res = await fetch(url, { ...init, headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}), ...(init.headers ?? {}) } });
   const body = await res.json();
@@ -321,6 +341,9 @@ async function main(): Promise<void> {
   const nginxPort = await freePort();
   await startNginx(mediaRoot, nginxPort, o.nginxWorkers);
   const nginxUrl = `http://127.0.0.1:${nginxPort}`;
+  const floorPort = await freePort();
+  await startFloor(mediaRoot, floorPort, o.compiled);
+  const floorUrl = `http://127.0.0.1:${floorPort}`;
   const auth = { authorization: `Bearer ${token}` };
   const rss: Record<string, number> = { idle: processMemory(node.pid).rss };
   const rows: Row[] = [];
@@ -387,21 +410,26 @@ async function main(): Promise<void> {
       // process, the kernel's own work) falls on both rather than on whichever ran at that moment.
       const tas: LoadResult[] = [];
       const ngs: LoadResult[] = [];
+      const fls: LoadResult[] = [];
       log(`${conns} ${name}:`);
       for (let round = 0; round < o.rounds; round++) {
         tas.push(await load(node.url, tonearmFiles, conns, bytes, o.duration, token));
         rss[`after${conns}`] = Math.max(rss[`after${conns}`] ?? 0, processMemory(node.pid).rss);
         ngs.push(await load(nginxUrl, nginxFiles, conns, bytes, o.duration));
-        log(`   round ${round + 1}: ${(tas[round].mbPerSec / ngs[round].mbPerSec).toFixed(2)}× nginx (${tas[round].mbPerSec.toFixed(0)} / ${ngs[round].mbPerSec.toFixed(0)} MB/s)`);
+        fls.push(await load(floorUrl, nginxFiles, conns, bytes, o.duration));
+        log(`   round ${round + 1}: ${(tas[round].mbPerSec / ngs[round].mbPerSec).toFixed(2)}× nginx (Tonearm / nginx / node:http floor ${tas[round].mbPerSec.toFixed(0)} / ${ngs[round].mbPerSec.toFixed(0)} / ${fls[round].mbPerSec.toFixed(0)} MB/s)`);
       }
       const ta = combine(tas);
       const ng = combine(ngs);
+      const fl = combine(fls);
       const ratio = ta.mbPerSec / ng.mbPerSec;
       const line = (who: string, r: LoadResult) => `${who} ${r.mbPerSec.toFixed(0).padStart(5)} MB/s ${r.reqPerSec.toFixed(0).padStart(5)} req/s  p50 ${ms(r.p50)}  p95 ${ms(r.p95)}  errors ${r.errors}`;
       log(`   ${line("Tonearm", ta)}`);
       log(`   ${line("nginx  ", ng)}   → ${ratio.toFixed(2)}× nginx`);
+      log(`   ${line("floor  ", fl)}   → Tonearm ${(ta.mbPerSec / fl.mbPerSec).toFixed(2)}× node:http + serveFile, which is ${(fl.mbPerSec / ng.mbPerSec).toFixed(2)}× nginx`);
       const primary = bytes === 0;
       rows.push({ figure: `${conns} ${name}: Tonearm / nginx MB/s`, measured: `${ta.mbPerSec.toFixed(0)} / ${ng.mbPerSec.toFixed(0)}` });
+      rows.push({ figure: `${conns} ${name}: floor (node:http + serveFile) MB/s, vs nginx`, measured: `${fl.mbPerSec.toFixed(0)}, ${(fl.mbPerSec / ng.mbPerSec).toFixed(2)}×` });
       rows.push({
         figure: `${conns} ${name}: throughput vs nginx`, measured: `${ratio.toFixed(2)}×`,
         ...(primary ? { target: `≥ ${TARGETS.throughputRatio}×`, met: ratio >= TARGETS.throughputRatio } : {}),

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OpenFiles } from "../../../../lib/stream/open-files.js";
-import { serveFile } from "../../../../lib/stream/range.js";
+import { pooledBuffers, serveFile, trimBufferPool } from "../../../../lib/stream/range.js";
 
 let dir: string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -219,6 +219,11 @@ describe("serveFile with the open-file cache", () => {
     }
     // One descriptor per file at most, however many requests.
     for (const name of names) expect(fdsOn(path.join(dir, name))).toBeLessThanOrEqual(1);
+    // The buffers came back to the pool, and leave it once idle for a whole trim interval.
+    expect(pooledBuffers()).toBeGreaterThan(0);
+    trimBufferPool();
+    trimBufferPool();
+    expect(pooledBuffers()).toBe(0);
   });
 
   it("a response waiting its turn behind a pipelined one keeps its bytes while other responses run", async () => {
