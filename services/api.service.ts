@@ -12,7 +12,7 @@ import { unauthorized, forbidden } from "../lib/errors.js";
 import { SESSIONS_REVOKED, type AuthUser, type Meta, type SessionsRevoked } from "../lib/auth/access.js";
 import { TokenCache } from "../lib/auth/token-cache.js";
 import { LiveEvents } from "../lib/http/live-events.js";
-import { streamRoutes } from "../lib/http/stream-routes.js";
+import { streamRoutes, streamShortcut } from "../lib/http/stream-routes.js";
 import { AuthCache, subsonicRoute } from "../lib/subsonic/route.js";
 
 type Req = IncomingMessage & {
@@ -219,16 +219,33 @@ const ApiService: ServiceSchema = {
       };
     }
     // Every request is timed, whichever route (if any) it matches.
+    const observe = (req: IncomingMessage, res: Res, start: bigint, route: string) => {
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      (duration as unknown as { observe(v: number, l: object): void } | null)?.observe(seconds, { method: req.method ?? "", route, status: String(res.statusCode) });
+    };
     this.settings.use = [
       (req: Req, res: Res, next: () => void) => {
         const start = process.hrtime.bigint();
-        res.once("finish", () => {
-          const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-          (duration as unknown as { observe(v: number, l: object): void } | null)?.observe(seconds, { method: req.method ?? "", route: routeLabel(req), status: String(res.statusCode) });
-        });
+        res.once("finish", () => observe(req, res, start, routeLabel(req)));
         next();
       },
     ];
+    // Song streams from this node's disk take a short way past the routing (stream-routes.ts);
+    // whatever it does not answer goes to moleculer-web's handler as before.
+    const server = self.server;
+    const gateway = server.listeners("request")[0] as (req: IncomingMessage, res: Res) => void;
+    const shortcut = streamShortcut({
+      broker: this.broker,
+      tokens: self.tokens,
+      cors: cfg.corsOrigins.length > 0,
+      done: (req, res, start) => (res.writableFinished ? observe(req, res, start, "/api/songs/:id/stream") : res.once("finish", () => observe(req, res, start, "/api/songs/:id/stream"))),
+    });
+    server.removeListener("request", gateway);
+    server.on("request", (req: IncomingMessage, res: Res) => {
+      const short = shortcut(req, res);
+      if (short === false) gateway(req, res);
+      else short.then((answered) => answered || gateway(req, res), () => gateway(req, res));
+    });
     this.settings.onError = function (this: This, req: Req, res: Res, err: Error) {
       const requestId = req.$ctx?.requestID ?? undefined;
       const { status, body, retryAfter } = toHttpError(err, requestId ?? undefined);

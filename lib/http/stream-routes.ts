@@ -7,10 +7,10 @@
 // in the query) checked by the stream service — <audio>, <img> and casting devices send no
 // headers. Everything else follows the gateway's usual rules.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Context, Service } from "moleculer";
+import type { Context, Service, ServiceBroker } from "moleculer";
 import type { AuthUser, Meta } from "../auth/access.js";
 import { validationError, type FieldError } from "../errors.js";
-import { deliver, STREAM_FORMATS, type StreamFormat, type StreamRequest } from "../stream/delivery.js";
+import { deliver, serveLocalFile, STREAM_FORMATS, type Resolved, type StreamFormat, type StreamRequest } from "../stream/delivery.js";
 
 type Req = IncomingMessage & { $ctx: Context<unknown, Meta>; $params: Record<string, unknown>; $route?: unknown; originalUrl?: string };
 type Gateway = Service & { authenticate(ctx: Context<unknown, Meta>, route: unknown, req: Req): Promise<AuthUser | null> };
@@ -43,12 +43,11 @@ function wholeNumber(q: URLSearchParams, name: string, fields: FieldError[], max
   return Number(raw);
 }
 
-/** Reads the request into a StreamRequest (422 naming each bad field) and authenticates it. */
-async function prepare(gw: Gateway, req: Req, what: "stream" | "artwork"): Promise<StreamRequest> {
-  const url = new URL(req.originalUrl ?? req.url ?? "/", "http://x");
+/** What the URL of a byte route asks for, and the fields that are wrong in it. */
+function parseRequest(url: URL, rawId: unknown, what: "stream" | "artwork"): { request: StreamRequest; fields: FieldError[] } {
   const q = url.searchParams;
   const fields: FieldError[] = [];
-  const request: StreamRequest = { songId: songId(req.$params.id, fields) };
+  const request: StreamRequest = { songId: songId(rawId, fields) };
   if (what === "stream") {
     const format = q.get("format");
     if (format !== null && format !== "") {
@@ -63,14 +62,78 @@ async function prepare(gw: Gateway, req: Req, what: "stream" | "artwork"): Promi
     const size = wholeNumber(q, "size", fields, 4096);
     request.artwork = { format: format as "jpeg" | "webp", ...(size ? { size } : {}) };
   }
+  if (q.has("sig") || q.has("exp")) request.signature = { path: url.pathname, query: queryRecord(q) };
+  return { request, fields };
+}
+
+/** Reads the request into a StreamRequest (422 naming each bad field) and authenticates it. */
+async function prepare(gw: Gateway, req: Req, what: "stream" | "artwork"): Promise<StreamRequest> {
+  const { request, fields } = parseRequest(new URL(req.originalUrl ?? req.url ?? "/", "http://x"), req.$params.id, what);
   if (fields.length) throw validationError(fields);
-  if (q.has("sig") || q.has("exp")) {
-    request.signature = { path: url.pathname, query: queryRecord(q) };
-  } else {
+  if (!request.signature) {
     const user = await gw.authenticate(req.$ctx, req.$route, req);
     if (user) req.$ctx.meta.user = user;
   }
   return request;
+}
+
+const STREAM_PATH = /^\/api\/songs\/([^/?#]+)\/stream(?:\?|$)/;
+
+/**
+ * The stream route's short way, taken before the gateway's routing: `GET|HEAD
+ * /api/songs/:id/stream` for a file on this node's disk, by a caller whose token the gateway
+ * already knows (or with a signed URL), is answered here with the stream service's own resolve
+ * and serveFile — skipping the route matching, the broker's call chain (twice: the gateway's
+ * `rest` action and `stream.resolve`) and their per-request objects, which cost a third of the
+ * gateway's throughput on 256 KiB ranges in bench/stream. The answer is the same as the long
+ * way's. Everything else — a token not in the cache, a bad field, an unknown song, a transcode, a
+ * remote song, a browser's cross-origin request when CORS is set, any error before the head is
+ * sent — resolves false with nothing sent, and the request goes the long way, which answers it
+ * (and fills the token cache).
+ */
+export function streamShortcut(gw: {
+  broker: ServiceBroker;
+  tokens: { get(token: string): AuthUser | undefined };
+  cors: boolean;
+  /** Called with the status once a response was sent this way (for the request metrics). */
+  done(req: IncomingMessage, res: ServerResponse, startedAt: bigint): void;
+}): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | false {
+  return (req, res) => {
+    // Other requests are told apart at once (no promise, no tick before the gateway sees them).
+    const m = STREAM_PATH.exec(req.url ?? "");
+    if (!m || (req.method !== "GET" && req.method !== "HEAD")) return false;
+    if (gw.cors && req.headers.origin) return false;
+    const stream = gw.broker.getLocalService("stream") as (Service & { resolve(r: StreamRequest): Promise<Resolved> }) | undefined;
+    if (!stream) return false;
+    return shortWay(gw, stream, m[1], req, res);
+  };
+}
+
+async function shortWay(
+  gw: Parameters<typeof streamShortcut>[0], stream: { resolve(r: StreamRequest): Promise<Resolved> }, rawId: string, req: IncomingMessage, res: ServerResponse,
+): Promise<boolean> {
+  const startedAt = process.hrtime.bigint();
+  const { request, fields } = parseRequest(new URL(req.url!, "http://x"), rawId, "stream");
+  if (fields.length) return false;
+  if (!request.signature) {
+    const auth = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? "");
+    if (!auth || !gw.tokens.get(auth[1])) return false;
+  }
+  let found: Resolved;
+  try {
+    found = await stream.resolve(request);
+  } catch {
+    return false;
+  }
+  if (found.kind !== "file" || found.nodeID !== gw.broker.nodeID) return false;
+  try {
+    await serveLocalFile(req, res, found);
+  } catch {
+    if (!res.headersSent) return false;
+    res.destroy();
+  }
+  gw.done(req, res, startedAt);
+  return true;
 }
 
 function byteRoute(what: "stream" | "artwork") {

@@ -82,6 +82,13 @@ const openFiles = new OpenFiles({ validMs: OPEN_FILE_VALID_MS, maxEntries: 200 }
 
 const FORWARDED = ["range", "if-range", "if-match", "if-none-match", "if-modified-since", "if-unmodified-since"];
 
+/** Serves a file resolved on this very node from its disk (Range, validators), through the open-file cache. */
+export function serveLocalFile(req: http.IncomingMessage, res: http.ServerResponse, found: Resolved & { kind: "file" }): Promise<void> {
+  return serveFile(req, res, found.path, {
+    contentType: found.contentType, etag: found.etag, filename: found.filename, cacheControl: found.cacheControl, files: openFiles,
+  });
+}
+
 /**
  * Sends what `request` names to `res`. Resolves when the answer is complete or the client has
  * gone; rejects before anything was sent (unknown song, no file, bad signature, busy: the caller
@@ -95,9 +102,7 @@ export async function deliver(
   const found = await ctx.call<Resolved, StreamRequest>("stream.resolve", request);
   if (found.kind === "file" && found.nodeID === broker.nodeID) {
     try {
-      return await serveFile(req, res, found.path, {
-        contentType: found.contentType, etag: found.etag, filename: found.filename, cacheControl: found.cacheControl, files: openFiles,
-      });
+      return await serveLocalFile(req, res, found);
     } catch (err) {
       // Evicted or replaced between resolve and open: ask again, once, the long way.
       if ((err as NodeJS.ErrnoException).code !== "ENOENT" || res.headersSent) throw err;
