@@ -161,6 +161,61 @@ export async function ytDlpDownload(target: string, destDir: string, opts: YtDlp
   }
 }
 
+/** The arguments for asking yt-dlp where the audio ytDlpArgs would download is served, downloading nothing. */
+export function ytDlpLookupArgs(target: string, timeoutMs: number): string[] {
+  return [
+    "--ignore-config",
+    "--no-playlist",
+    "--playlist-items", "1",
+    "-f", "bestaudio/best", // the same choice as the download: the streamed file is the one it would keep
+    "--socket-timeout", String(Math.max(1, Math.min(60, Math.ceil(timeoutMs / 4000)))),
+    "--dump-json", // the info of the chosen format, one JSON line; "simulate": nothing is downloaded
+    "--", target,
+  ];
+}
+
+/** Where a page's audio is served as one file, for fetching it directly (the caching proxy). */
+export interface YtDlpDirect {
+  url: string;
+  /** Headers yt-dlp would send to fetch it (some hosts want its User-Agent or a Referer). */
+  headers: Record<string, string>;
+  /** The file's extension as yt-dlp names it (webm, m4a, mp3 …), when it says. */
+  ext: string | null;
+  /** Its size when the page says (filesize, else filesize_approx). */
+  size: number | null;
+  info: YtDlpInfo;
+}
+
+/**
+ * Asks yt-dlp (`--dump-json`, nothing downloaded) where the audio it would download for `target`
+ * is served. Null when that is not one plain HTTP(S) file — HLS or DASH fragments, or formats yt-dlp
+ * would merge — which only yt-dlp itself can fetch. Rejects as ytDlpDownload does when yt-dlp is
+ * missing or fails.
+ */
+export async function ytDlpDirect(target: string, opts: { bin?: string; timeoutMs: number; signal?: AbortSignal }): Promise<YtDlpDirect | null> {
+  if (!SEARCH.test(target) && !isHttpUrl(target)) {
+    throw new YtDlpError(`not a URL or a search: ${JSON.stringify(target)}`, "BAD_TARGET", false);
+  }
+  const bin = opts.bin ?? ytDlpPath();
+  const run = await runYtDlp(bin, ytDlpLookupArgs(target, opts.timeoutMs), { ...opts, maxBytes: Number.MAX_SAFE_INTEGER });
+  const json = run.json;
+  if (!json) throw new YtDlpError(`yt-dlp printed no information for ${target}`, "NO_FILE", false, 0, run.stderr);
+  const url = typeof json.url === "string" ? json.url : null;
+  const protocol = typeof json.protocol === "string" ? json.protocol : url ? new URL(url).protocol.replace(/:$/, "") : "";
+  if (!url || !isHttpUrl(url) || (protocol !== "http" && protocol !== "https") || Array.isArray(json.requested_formats)) return null;
+  const headers: Record<string, string> = {};
+  if (json.http_headers && typeof json.http_headers === "object") {
+    for (const [k, v] of Object.entries(json.http_headers as Record<string, unknown>)) if (typeof v === "string") headers[k] = v;
+  }
+  const size = Number(json.filesize ?? json.filesize_approx);
+  return {
+    url, headers,
+    ext: typeof json.ext === "string" && /^[a-z0-9]{1,5}$/i.test(json.ext) ? json.ext.toLowerCase() : null,
+    size: Number.isFinite(size) && size > 0 ? size : null,
+    info: toInfo(json),
+  };
+}
+
 interface Run {
   json: Record<string, unknown> | null;
   announcedSize: number | null;

@@ -6,7 +6,11 @@
 // local — so the download stage, when its turn comes, finds the song local and skips it.
 // A failed fetch leaves nothing behind (staging deleted, song still remote), and its listeners see
 // a cut connection, never a clean end of a partial file.
-// Pages (YouTube …) need yt-dlp, which cannot stream: those answer 503 until downloaded.
+// Pages (YouTube, SoundCloud …, and "ytsearch1:" entries of imported playlists) are asked of
+// yt-dlp first (`--dump-json`, nothing downloaded): where the very file its download would keep is
+// served, with the headers to send. That file is streamed and kept like any other, with the page's
+// metadata for the tags. A page whose audio is not one plain HTTP file (HLS or DASH fragments), or
+// a node without yt-dlp, answers 503 until the pipeline has downloaded it.
 import crypto from "node:crypto";
 import fsp from "node:fs/promises";
 import path from "node:path";
@@ -15,12 +19,28 @@ import { Errors } from "moleculer";
 import type { Config } from "../../lib/config.js";
 import type { Database } from "../../lib/db/connection.js";
 import type { Models } from "../../lib/db/models.js";
-import { needsYtDlp } from "../../lib/ingest/ytdlp.js";
+import { needsYtDlp, YtDlpError, YtDlpMissingError, ytDlpDirect, type YtDlpInfo } from "../../lib/ingest/ytdlp.js";
 import { isAudioContentType, sniffFile } from "../../lib/media/sniff.js";
 import { stagingDir } from "../../lib/media/store.js";
 import { contentTypeFor } from "../../lib/stream/range.js";
 import { SharedDownloadError, SharedDownloads, fetchBody, type CompletedDownload, type ReaderHandle } from "../../lib/stream/shared-download.js";
 import { adoptDownloaded, fetchTarget } from "../ingest/fetch.js";
+
+/** What to fetch for a remote song. */
+export interface RemoteTarget {
+  /** The file's URL. */
+  url: string;
+  /** The song's source: the same URL, or the page (or search) it was found from. */
+  source: string;
+  headers?: Record<string, string>;
+  /** The file's extension when the URL does not show it (yt-dlp's). */
+  ext?: string | null;
+  /** The page's metadata (yt-dlp), for the tags the file lacks. */
+  info?: YtDlpInfo;
+}
+
+/** How long where yt-dlp found a page's file is trusted (its URLs are signed for hours). */
+const LOOKUP_TTL_MS = 10 * 60_000;
 
 export interface ProxyEnv {
   cfg: Config;
@@ -31,8 +51,10 @@ export interface ProxyEnv {
 
 export class RemoteProxy {
   readonly downloads: SharedDownloads;
-  /** Downloads this proxy started, by key: their URL and song. */
-  private readonly started = new Map<string, { songId: number; url: string }>();
+  /** Downloads this proxy started, by key: their song, source and the page's metadata. */
+  private readonly started = new Map<string, { songId: number; url: string; info?: YtDlpInfo }>();
+  /** Where yt-dlp found pages' files, by song (LOOKUP_TTL_MS; dropped when a fetch from there fails). */
+  private readonly lookups = new Map<number, { source: string; target: RemoteTarget; at: number }>();
 
   constructor(private readonly env: ProxyEnv) {
     this.downloads = new SharedDownloads({
@@ -41,27 +63,42 @@ export class RemoteProxy {
     });
   }
 
-  /** The URL the song's audio can be streamed from; 503 when it cannot be (a page, no source). */
-  async target(songId: number): Promise<string> {
+  /** Where the song's audio can be streamed from; 503 when it cannot be (no source, a page yt-dlp cannot give as one file). */
+  async target(songId: number): Promise<RemoteTarget> {
     const { Song, SongSource } = this.env.models;
     const song = await Song.findByPk(songId);
     const sources = await SongSource.findAll({ where: { song_id: songId }, order: [["id", "ASC"]] });
     const url = song ? fetchTarget(song, sources) : null;
-    if (!url || needsYtDlp(url)) {
-      throw new Errors.MoleculerClientError(
-        `Song ${songId} is not downloaded yet and its source cannot be streamed directly; try again once the pipeline has fetched it`,
-        503, "NOT_DOWNLOADED_YET", { retryAfter: 30 });
+    const notYet = (why: string) => new Errors.MoleculerClientError(
+      `Song ${songId} is not downloaded yet and ${why}; try again once the pipeline has fetched it`, 503, "NOT_DOWNLOADED_YET", { retryAfter: 30 });
+    if (!url) throw notYet("has no source to stream from");
+    if (!needsYtDlp(url)) return { url, source: url };
+    const known = this.lookups.get(songId);
+    if (known && known.source === url && Date.now() - known.at < LOOKUP_TTL_MS) return known.target;
+    let direct;
+    try {
+      direct = await ytDlpDirect(url, { bin: this.env.cfg.ytDlpPath, timeoutMs: 60_000 });
+    } catch (err) {
+      if (err instanceof YtDlpMissingError) throw notYet("its source is a page that needs yt-dlp, which this node does not have");
+      if (err instanceof YtDlpError) {
+        throw new Errors.MoleculerError(`Song ${songId} could not be found at ${url}: ${err.message}`, err.retryable ? 503 : 502, "UPSTREAM_FAILED", err.retryable ? { retryAfter: 30 } : undefined);
+      }
+      throw err;
     }
-    return url;
+    if (!direct) throw notYet("its source serves the audio in pieces only yt-dlp can join");
+    const target: RemoteTarget = { url: direct.url, source: url, headers: direct.headers, ext: direct.ext, info: direct.info };
+    this.lookups.set(songId, { source: url, target, at: Date.now() });
+    return target;
   }
 
   /** A reader of the song's bytes from `start` to `end` (inclusive), joining the download under way or starting it. */
-  async open(songId: number, url: string, range: { start?: number; end?: number } = {}): Promise<ReaderHandle & { contentType: string }> {
+  async open(songId: number, target: RemoteTarget, range: { start?: number; end?: number } = {}): Promise<ReaderHandle & { contentType: string }> {
+    const { url } = target;
     const key = `song-${songId}`;
     const staging = stagingDir(this.env.cfg);
     const finalPath = path.join(staging, `.proxied-${songId}-${crypto.randomBytes(6).toString("hex")}`);
-    if (!this.downloads.active.includes(key)) this.started.set(key, { songId, url });
-    const fetch = fetchBody(url, { timeoutMs: this.env.cfg.downloadTimeout });
+    if (!this.downloads.active.includes(key)) this.started.set(key, { songId, url: target.source, info: target.info });
+    const fetch = fetchBody(url, { timeoutMs: this.env.cfg.downloadTimeout, headers: target.headers });
     let handle: ReaderHandle;
     try {
       handle = await this.downloads.open(key, async (signal) => {
@@ -73,12 +110,13 @@ export class RemoteProxy {
         return body;
       }, finalPath, staging, range);
     } catch (err) {
+      this.lookups.delete(songId); // a page's file URL may have expired: ask yt-dlp again next time
       throw new Errors.MoleculerError(`Song ${songId} could not be fetched: ${(err as Error).message}`, 502, "UPSTREAM_FAILED");
     }
     // The file that landed is removed from staging once adopted and no reader can still open it by name.
-    handle.complete.then((done) => fsp.rm(done.finalPath, { force: true }), () => {}).catch(() => {});
+    handle.complete.then((done) => fsp.rm(done.finalPath, { force: true }), () => this.lookups.delete(songId)).catch(() => {});
     const announced = isAudioContentType(handle.contentType) === "audio" ? handle.contentType!.split(";")[0]!.trim() : null;
-    const fromUrl = contentTypeFor(path.extname(new URL(url).pathname));
+    const fromUrl = contentTypeFor(target.ext ?? path.extname(new URL(url).pathname));
     return { ...handle, contentType: announced ?? (fromUrl !== "application/octet-stream" ? fromUrl : "audio/mpeg") };
   }
 
@@ -99,7 +137,8 @@ export class RemoteProxy {
       const sniffed = await sniffFile(finalPath);
       if (!sniffed) throw new Error("the body is not audio");
       await fsp.link(finalPath, staged);
-      const outcome = await adoptDownloaded(this.env, song, { path: staged, sha256: info.sha256, ext: sniffed.ext, fileName: null }, meta.url);
+      const outcome = await adoptDownloaded(this.env, song, { path: staged, sha256: info.sha256, ext: sniffed.ext, fileName: null, info: meta.info }, meta.url);
+      this.lookups.delete(meta.songId);
       this.env.logger.info(`Song ${meta.songId}: streamed from ${meta.url} and kept (${info.bytes} bytes${outcome.mergedInto ? `, merged into ${outcome.mergedInto}` : ""}).`);
     } catch (err) {
       this.env.logger.warn(`Song ${meta.songId}: the streamed download could not be kept: ${(err as Error).message}`);

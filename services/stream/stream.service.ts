@@ -338,12 +338,12 @@ const StreamService: ServiceSchema = {
     },
 
     async openRemote(this: This, found, p: OpenParams, head): Promise<Readable | null> {
-      const url = await this.proxy.target(found.songId);
+      const target = await this.proxy.target(found.songId);
       if (p.http.method === "HEAD") {
         head({ status: 200, headers: { "content-type": found.contentType, "accept-ranges": "bytes", "cache-control": "private, no-cache" } });
         return null;
       }
-      let handle = await this.proxy.open(found.songId, url);
+      let handle = await this.proxy.open(found.songId, target);
       const common = { "content-type": handle.contentType, "accept-ranges": "bytes", "cache-control": "private, no-cache" };
       const range = handle.size !== undefined ? parseRange(p.http.headers.range, handle.size) : { kind: "none" as const };
       if (range.kind === "unsatisfiable") {
@@ -353,7 +353,7 @@ const StreamService: ServiceSchema = {
       }
       if (range.kind === "ok" && handle.size !== undefined) {
         handle.stream.destroy();
-        handle = await this.proxy.open(found.songId, url, { start: range.start, end: range.end });
+        handle = await this.proxy.open(found.songId, target, { start: range.start, end: range.end });
         head({ status: 206, headers: { ...common, "content-range": `bytes ${range.start}-${range.end}/${handle.size}`, "content-length": range.end - range.start + 1 } });
         return handle.stream;
       }

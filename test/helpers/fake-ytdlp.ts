@@ -7,6 +7,8 @@ import path from "node:path";
  * parses the options Tonearm passes the way yt-dlp's option parser does (an unknown option is
  * "yt-dlp: error: no such option"), writes the audio to the -o template through a ".part" file,
  * prints progress through --progress-template and the info JSON through --print after_move:%()j.
+ * With --dump-json (-j) it downloads nothing and prints the chosen format's info as yt-dlp does:
+ * `url` (cfg.directUrl), `protocol`, `http_headers`, `ext`, `filesize` and the page's fields.
  */
 export const FAKE_YTDLP = String.raw`#!/usr/bin/env node
 const fs = require("fs");
@@ -14,7 +16,7 @@ const cfg = JSON.parse(fs.readFileSync(__filename + ".json", "utf8"));
 const argv = process.argv.slice(2);
 if (argv[0] === "--version") { process.stdout.write("2025.06.30\n"); process.exit(0); }
 if (cfg.log) fs.writeFileSync(cfg.log, JSON.stringify(argv));
-const flags = { "--ignore-config": 0, "--no-playlist": 0, "--no-mtime": 0, "--newline": 0, "--progress": 0,
+const flags = { "--ignore-config": 0, "--no-playlist": 0, "--no-mtime": 0, "--newline": 0, "--progress": 0, "--dump-json": 0, "-j": 0,
   "-f": 1, "--playlist-items": 1, "--max-filesize": 1, "--socket-timeout": 1, "--progress-template": 1, "--print": 1, "-o": 1 };
 const WHEN = ["pre_process", "after_filter", "video", "before_dl", "post_process", "after_move", "after_video", "playlist"];
 const opts = { print: {} }; let target = null;
@@ -34,6 +36,15 @@ for (const line of cfg.stderr || []) process.stderr.write(line + "\n");
 if (cfg.exit) process.exit(cfg.exit);
 
 const data = cfg.audio ? fs.readFileSync(cfg.audio) : Buffer.from(cfg.body || "");
+if (opts["--dump-json"] || opts["-j"]) {
+  const url = cfg.directUrl || "https://rr1---sn-fake.googlevideo.com/videoplayback?itag=251";
+  const info = Object.assign({}, cfg.info, { format_id: "251", ext: cfg.ext, url, protocol: cfg.protocol || url.split(":")[0],
+    http_headers: cfg.httpHeaders || { "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) yt-dlp-test", "Accept": "*/*", "Accept-Language": "en-us,en;q=0.5" },
+    filesize: data.length, acodec: "opus", vcodec: "none", epoch: 1750000000, _type: "video" });
+  if (cfg.merged) info.requested_formats = [{ format_id: "137" }, { format_id: "140" }];
+  process.stdout.write(JSON.stringify(info) + "\n");
+  process.exit(0);
+}
 const fill = (tmpl, fields) => tmpl.replace(/%\(([^)]*)\)([sj])/g, (_, key, conv) => {
   if (key === "") return JSON.stringify(fields.__all);
   for (const k of key.split(",")) if (fields[k] !== undefined && fields[k] !== null) return String(fields[k]);

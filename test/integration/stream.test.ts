@@ -7,11 +7,13 @@ import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
+import os from "node:os";
 import path from "node:path";
 import sharp from "sharp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signStreamUrl } from "../../lib/stream/signed-url.js";
 import { makeTone } from "../helpers/audio.js";
+import { fakeYtDlp } from "../helpers/fake-ytdlp.js";
 import { http as call, register, startEmbedded, type Embedded } from "../helpers/embedded.js";
 import { waitFor } from "../helpers/pipeline.js";
 import { ffmpegChildren } from "../helpers/processes.js";
@@ -23,6 +25,8 @@ let auth: Record<string, string>;
 let mp3: { id: number; bytes: Buffer };
 let flac: { id: number; bytes: Buffer };
 let bare: { id: number };
+/** The stand-in yt-dlp (YouTube is outside this machine); each test writes what it answers. */
+let ytdlp: string;
 
 /** A cover of `side`×`side` px (a gradient, so resizing has something to do) embedded in an mp3. */
 function addBigCover(file: string, side: number): void {
@@ -53,7 +57,9 @@ async function ingest(file: string): Promise<number> {
 }
 
 beforeAll(async () => {
+  ytdlp = fakeYtDlp(path.join(os.tmpdir(), `tonearm-stream-test-${process.pid}`), "yt-dlp", { exit: 1, stderr: ["ERROR: not configured"] });
   node = await startEmbedded({
+    YTDLP_PATH: ytdlp,
     SERVICES: "api,users,songs,playlists,ingest,media,stream,subsonic",
     LIBRARY_SCAN_ON_START: "false",
     LIBRARY_WATCH: "false",
@@ -78,6 +84,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await node?.stop();
+  fs.rmSync(path.dirname(path.dirname(ytdlp)), { recursive: true, force: true });
 });
 
 describe("GET /api/songs/:id/stream: the original, with ranges", () => {
@@ -312,14 +319,25 @@ describe("caching proxy for remote songs", () => {
   let audio: Buffer;
   const hits = new Map<string, number>();
   let release: () => void = () => {};
+  let pageAudio: Buffer;
+  const pageRequests: http.IncomingHttpHeaders[] = [];
 
   beforeAll(async () => {
     const f = path.join(node.dir, "src", "remote.mp3");
     makeTone(f, { seconds: 60, frequency: 620, tags: { title: "Far Away", artist: "Remote Band", album: "Elsewhere" } });
     audio = fs.readFileSync(f);
+    const webm = path.join(node.dir, "src", "page.webm");
+    execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=700:duration=20", "-c:a", "libopus", "-b:a", "64k", webm]);
+    pageAudio = fs.readFileSync(webm);
     remote = http.createServer((req, res) => {
       const name = new URL(req.url!, "http://x").pathname;
       hits.set(name, (hits.get(name) ?? 0) + 1);
+      if (name === "/videoplayback") {
+        // A video site's media server: the file yt-dlp pointed at, for the headers yt-dlp gave.
+        pageRequests.push(req.headers);
+        res.writeHead(200, { "content-type": "audio/webm", "content-length": pageAudio.length });
+        return void res.end(pageAudio);
+      }
       res.writeHead(200, { "content-type": "audio/mpeg", "content-length": audio.length });
       const half = Math.floor(audio.length / 2);
       res.write(audio.subarray(0, half));
@@ -388,6 +406,57 @@ describe("caching proxy for remote songs", () => {
     expect(hits.get("/song.mp3")).toBe(1);
     const staging = path.join(node.dir, "media", ".incoming");
     await waitFor(() => fs.readdirSync(staging).length === 0, 5_000, "staging to be empty");
+  });
+
+  /** A song imported from a video page: remote, its audio behind yt-dlp. */
+  async function pageSong(v: string, answer: Record<string, unknown>): Promise<number> {
+    fakeYtDlp(path.dirname(path.dirname(ytdlp)), "yt-dlp", {
+      audio: path.join(node.dir, "src", "page.webm"), ext: "webm",
+      info: { id: v, title: "Official Video (HD)", track: "Moonlight Drive", artist: "The Page Band", album: "On The Web", extractor: "youtube",
+        uploader: "The Page Band - Topic", webpage_url: `https://www.youtube.com/watch?v=${v}`, duration: 20 },
+      ...answer,
+    });
+    const res = await call(node.url, "POST", "/api/ingest/url", { token, body: { url: `https://www.youtube.com/watch?v=${v}` } });
+    expect(res.status).toBe(201);
+    expect(res.body.song.cacheState).toBe("remote");
+    return res.body.song.id;
+  }
+
+  it("a video page plays at once: streamed from the file yt-dlp names, with its headers, and kept with the page's tags", async () => {
+    const id = await pageSong("pAgE0000001", { directUrl: `${base}/videoplayback?id=pAgE0000001&itag=251`, httpHeaders: { "User-Agent": "yt-dlp-chosen-agent/1.0", Referer: "https://www.youtube.com/" } });
+    pageRequests.length = 0;
+    const res = await get(`/api/songs/${id}/stream`, auth);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("audio/webm");
+    expect(res.body.equals(pageAudio)).toBe(true);
+    expect(pageRequests).toHaveLength(1);
+    expect(pageRequests[0]).toMatchObject({ "user-agent": "yt-dlp-chosen-agent/1.0", referer: "https://www.youtube.com/" });
+    await waitFor(async () => (await call(node.url, "GET", `/api/songs/${id}`, { token })).body.cacheState === "local", 10_000, "the song to be local");
+    const song = (await call(node.url, "GET", `/api/songs/${id}`, { token })).body;
+    expect(song).toMatchObject({ title: "Moonlight Drive", artist: "The Page Band", album: "On The Web" });
+    expect(song.sources).toEqual([expect.objectContaining({ source: "youtube", sourceId: "pAgE0000001" })]);
+    const again = await get(`/api/songs/${id}/stream`, { ...auth, range: "bytes=10-19" });
+    expect(again.status).toBe(206);
+    expect(again.body.equals(pageAudio.subarray(10, 20))).toBe(true);
+    expect(pageRequests).toHaveLength(1);
+  });
+
+  it("a page served in fragments (HLS), or merged formats, answers 503 with Retry-After until downloaded", async () => {
+    const hls = await pageSong("pAgE0000002", { directUrl: `${base}/master.m3u8`, protocol: "m3u8_native" });
+    const a = await get(`/api/songs/${hls}/stream`, auth);
+    expect(a.status).toBe(503);
+    expect(a.headers.get("retry-after")).toBe("30");
+    expect(JSON.parse(a.body.toString())).toMatchObject({ error: { type: "NOT_DOWNLOADED_YET" } });
+    const merged = await pageSong("pAgE0000003", { directUrl: `${base}/videoplayback?id=3`, merged: true });
+    expect((await get(`/api/songs/${merged}/stream`, auth)).status).toBe(503);
+    expect(hits.get("/master.m3u8")).toBeUndefined();
+  });
+
+  it("a page yt-dlp cannot read (removed video) answers 502 naming yt-dlp's reason", async () => {
+    const id = await pageSong("pAgE0000004", { exit: 1, stderr: ["ERROR: [youtube] pAgE0000004: Video unavailable. This video has been removed by the uploader"] });
+    const res = await get(`/api/songs/${id}/stream`, auth);
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body.toString()).error.message).toMatch(/Video unavailable/);
   });
 
   it("a download that fails halfway cuts the listener off and leaves no partial file", async () => {
