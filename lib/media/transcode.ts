@@ -94,10 +94,12 @@ export class TranscodeCancelledError extends Error {
 const MAX_LOG_CHARS = 4000;
 
 /**
- * Starts ffmpeg on `input` (a file path). Throws at once on bad options or an already aborted
- * signal; everything later arrives through `stream` and `done`.
+ * Starts ffmpeg on `input`: a file path, or a stream of the file's bytes (a song still being
+ * fetched: ffmpeg reads it on stdin, and it is destroyed when the transcode ends or is cancelled).
+ * Throws at once on bad options or an already aborted signal; everything later arrives through
+ * `stream` and `done`.
  */
-export function transcode(input: string, opts: TranscodeOptions): Transcode {
+export function transcode(input: string | Readable, opts: TranscodeOptions): Transcode {
   if (!isTranscodeFormat(opts.format)) throw new RangeError(`unknown transcode format "${opts.format}"`);
   const startSec = opts.startSec ?? 0;
   if (!(startSec >= 0 && isFinite(startSec))) throw new RangeError(`startSec must be ≥ 0, not ${opts.startSec}`);
@@ -106,10 +108,13 @@ export function transcode(input: string, opts: TranscodeOptions): Transcode {
   const { signal } = opts;
   signal?.throwIfAborted();
   const bin = opts.bin ?? ffmpegPath();
+  const piped = typeof input !== "string";
+  const inputArg = piped ? "pipe:0" : "file:" + input;
+  const name = piped ? "the streamed input" : input;
   const args = [
     "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error",
     ...(startSec > 0 ? ["-ss", startSec.toFixed(3)] : []),
-    "-i", "file:" + input,
+    "-i", inputArg,
     "-map", "0:a:0", "-vn", "-sn", "-dn", "-map_metadata", "-1",
     // Mono stays mono, stereo stays stereo, more channels are downmixed to stereo.
     "-af", "aformat=channel_layouts=mono|stereo",
@@ -117,7 +122,7 @@ export function transcode(input: string, opts: TranscodeOptions): Transcode {
     ...(opts.format === "mp3" ? ["-write_xing", "0", "-id3v2_version", "0"] : []),
     "-f", f.container, "pipe:1",
   ];
-  const child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(bin, args, { stdio: [piped ? "pipe" : "ignore", "pipe", "pipe"] });
   type Exit = { code: number | null; signal: NodeJS.Signals | null; error?: Error };
   const exited = new Promise<Exit>((resolve) => {
     child.once("error", (error) => resolve({ code: null, signal: null, error }));
@@ -127,15 +132,29 @@ export function transcode(input: string, opts: TranscodeOptions): Transcode {
   child.stderr!.setEncoding("utf8").on("data", (s: string) => void (log.length < MAX_LOG_CHARS && (log += s)));
   const kill = () => void (child.exitCode === null && child.signalCode === null && child.pid !== undefined && child.kill("SIGKILL"));
   let cancelled = false;
+  // A streamed input that fails (its download broke) fails the transcode: ffmpeg, seeing its stdin
+  // end, would otherwise finish a short file as if it were whole.
+  let inputError: Error | null = null;
+  if (piped) {
+    // ffmpeg may stop reading before the end (an error, a kill): that is its exit's story, not an EPIPE's.
+    child.stdin!.on("error", () => {});
+    input.once("error", (e) => {
+      inputError = e;
+      kill();
+    });
+    input.pipe(child.stdin!);
+    child.once("close", () => input.destroy());
+  }
 
   const outcome = async (): Promise<Error | null> => {
     const exit = await exited;
     if (exit.error) return (exit.error as NodeJS.ErrnoException).code === "ENOENT" ? new FfmpegMissingError(bin) : exit.error;
+    if (inputError) return new TranscodeError(`the input of the transcode to ${opts.format} failed: ${(inputError as Error).message}`, log, exit.code);
     if (exit.code === 0) return null;
     if (signal?.aborted) return toError(signal.reason);
     if (cancelled) return new TranscodeCancelledError();
-    const why = reason(log, "file:" + input) || (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
-    return new TranscodeError(`ffmpeg could not transcode ${input} to ${opts.format}: ${why}`, log, exit.code);
+    const why = reason(log, inputArg) || (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
+    return new TranscodeError(`ffmpeg could not transcode ${name} to ${opts.format}: ${why}`, log, exit.code);
   };
 
   // Passes ffmpeg's output through, and ends only after ffmpeg has exited 0.

@@ -49,7 +49,7 @@ export interface StreamRequest {
 export type Resolved =
   | { kind: "file"; nodeID: string; songId: number; path: string; contentType: string; etag?: string; filename?: string; cacheControl?: string }
   | { kind: "transcode"; nodeID: string; songId: number; format: TranscodeFormatName; kbps: number; startSec: number; contentType: string }
-  | { kind: "remote"; nodeID: string; songId: number; contentType: string };
+  | { kind: "remote"; nodeID: string; songId: number; contentType: string; /** Asked for in another format: transcoded while it arrives. */ transcode?: { format: TranscodeFormatName; kbps: number; startSec: number } };
 
 /** The head stream.open answers in ctx.meta.$head. */
 export interface Head {

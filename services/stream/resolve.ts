@@ -109,9 +109,15 @@ export async function resolveRequest(env: ResolveEnv, r: StreamRequest, song: So
     }
   }
   if (song.cache_state === "remote") {
-    // Not fetched yet: the caching proxy streams it while it lands (the original only: transcoding
-    // a file that is still arriving is left to the next request).
-    return { ...base, kind: "remote", contentType: "application/octet-stream" };
+    // Not fetched yet: the caching proxy streams it while it lands — as it is, or, when a format is
+    // named, through ffmpeg as it arrives (its bit rate is not known yet: maxBitRate alone keeps
+    // the original; a format caps it).
+    const wants = !r.download && r.format !== undefined && r.format !== "raw" ? r.format : null;
+    if (!wants) return { ...base, kind: "remote", contentType: "application/octet-stream" };
+    return {
+      ...base, kind: "remote", contentType: TRANSCODE_FORMATS[wants].contentType,
+      transcode: { format: wants, kbps: clampKbps(wants, r.maxBitRate), startSec: Math.max(0, r.startSec ?? 0) },
+    };
   }
   if (!song.media_path) throw noMedia(song.id, "has no audio file");
   const file = resolveStored(env.cfg, song.media_path);

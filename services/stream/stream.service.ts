@@ -25,7 +25,7 @@ import { etagFor, parseRange, planFileResponse } from "../../lib/stream/range.js
 import { signStreamUrl, verifyStreamSignature } from "../../lib/stream/signed-url.js";
 import { STREAM_FORMATS, WINDOW, type Head, type OpenParams, type Resolved, type StreamRequest } from "../../lib/stream/delivery.js";
 import { cachedSongMedia, forgetSong, lostFile, resolveRequest, songMedia, type ResolveEnv } from "./resolve.js";
-import { RemoteProxy } from "./proxy.js";
+import { RemoteProxy, type RemoteTarget } from "./proxy.js";
 
 type This = Service & {
   cfg: Config;
@@ -45,7 +45,8 @@ type This = Service & {
   secret(): Promise<string>;
   openFile(found: Extract<Resolved, { kind: "file" }>, p: OpenParams, head: (h: Head) => void): Promise<Readable | null>;
   openTranscode(found: Extract<Resolved, { kind: "transcode" }>, p: OpenParams, signal: AbortSignal, head: (h: Head) => void): Promise<Readable | null>;
-  openRemote(found: Extract<Resolved, { kind: "remote" }>, p: OpenParams, head: (h: Head) => void): Promise<Readable | null>;
+  openRemote(found: Extract<Resolved, { kind: "remote" }>, p: OpenParams, head: (h: Head) => void, signal: AbortSignal): Promise<Readable | null>;
+  openRemoteTranscode(found: Extract<Resolved, { kind: "remote" }>, target: RemoteTarget, p: OpenParams, head: (h: Head) => void, signal: AbortSignal): Promise<Readable | null>;
 };
 
 const SONG_ID = { type: "number", integer: true, positive: true, convert: true };
@@ -130,7 +131,7 @@ const StreamService: ServiceSchema = {
               });
             }
           } else if (found.kind === "transcode") body = await this.openTranscode(found, p, ctl.signal, head);
-          else body = await this.openRemote(found, p, head);
+          else body = await this.openRemote(found, p, head, ctl.signal);
           if (!body) {
             forget();
             return null;
@@ -337,8 +338,9 @@ const StreamService: ServiceSchema = {
       }
     },
 
-    async openRemote(this: This, found, p: OpenParams, head): Promise<Readable | null> {
+    async openRemote(this: This, found, p: OpenParams, head, signal: AbortSignal): Promise<Readable | null> {
       const target = await this.proxy.target(found.songId);
+      if (found.transcode) return this.openRemoteTranscode(found, target, p, head, signal);
       if (p.http.method === "HEAD") {
         head({ status: 200, headers: { "content-type": found.contentType, "accept-ranges": "bytes", "cache-control": "private, no-cache" } });
         return null;
@@ -359,6 +361,36 @@ const StreamService: ServiceSchema = {
       }
       head({ status: 200, headers: { ...common, ...(handle.size !== undefined ? { "content-length": handle.size } : {}) } });
       return handle.stream;
+    },
+
+    /** A remote song in another format: ffmpeg reads it from the caching proxy as it arrives (the download is kept as usual). */
+    async openRemoteTranscode(this: This, found, target: RemoteTarget, p: OpenParams, head, signal: AbortSignal): Promise<Readable | null> {
+      const t = found.transcode!;
+      const h: Head = {
+        status: 200,
+        headers: { "content-type": found.contentType, "cache-control": "private, no-cache", "accept-ranges": "none", "x-transcode": `${t.format} ${t.kbps}k` },
+      };
+      if (p.http.method === "HEAD") {
+        head(h);
+        return null;
+      }
+      let release: () => void;
+      try {
+        release = await this.limiter.acquire(signal);
+      } catch (err) {
+        if (err instanceof TranscodeBusyError) throw busy(err);
+        throw err;
+      }
+      try {
+        const source = await this.proxy.open(found.songId, target);
+        const out = transcode(source.stream, { format: t.format, kbps: t.kbps, startSec: t.startSec, signal });
+        out.done.finally(release).catch(() => {});
+        head(h);
+        return out.stream;
+      } catch (err) {
+        release();
+        throw err;
+      }
     },
   },
 

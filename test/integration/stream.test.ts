@@ -320,6 +320,7 @@ describe("caching proxy for remote songs", () => {
   const hits = new Map<string, number>();
   let release: () => void = () => {};
   let pageAudio: Buffer;
+  let otherPageAudio: Buffer;
   const pageRequests: http.IncomingHttpHeaders[] = [];
 
   beforeAll(async () => {
@@ -329,19 +330,23 @@ describe("caching proxy for remote songs", () => {
     const webm = path.join(node.dir, "src", "page.webm");
     execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=700:duration=20", "-c:a", "libopus", "-b:a", "64k", webm]);
     pageAudio = fs.readFileSync(webm);
+    const other = path.join(node.dir, "src", "page2.webm");
+    execFileSync("ffmpeg", ["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "sine=frequency=900:duration=20", "-c:a", "libopus", "-b:a", "64k", other]);
+    otherPageAudio = fs.readFileSync(other);
     remote = http.createServer((req, res) => {
       const name = new URL(req.url!, "http://x").pathname;
       hits.set(name, (hits.get(name) ?? 0) + 1);
       if (name === "/videoplayback") {
         // A video site's media server: the file yt-dlp pointed at, for the headers yt-dlp gave.
         pageRequests.push(req.headers);
-        res.writeHead(200, { "content-type": "audio/webm", "content-length": pageAudio.length });
-        return void res.end(pageAudio);
+        const body = new URL(req.url!, "http://x").searchParams.get("id") === "pAgE0000005" ? otherPageAudio : pageAudio;
+        res.writeHead(200, { "content-type": "audio/webm", "content-length": body.length });
+        return void res.end(body);
       }
       res.writeHead(200, { "content-type": "audio/mpeg", "content-length": audio.length });
       const half = Math.floor(audio.length / 2);
       res.write(audio.subarray(0, half));
-      if (name === "/broken.mp3") {
+      if (name.startsWith("/broken")) {
         setTimeout(() => res.socket?.destroy(), 100); // the connection drops halfway
         return;
       }
@@ -439,6 +444,34 @@ describe("caching proxy for remote songs", () => {
     expect(again.status).toBe(206);
     expect(again.body.equals(pageAudio.subarray(10, 20))).toBe(true);
     expect(pageRequests).toHaveLength(1);
+  });
+
+  it("a remote song asked in another format is transcoded as it arrives, and the original still lands", async () => {
+    const id = await pageSong("pAgE0000005", { directUrl: `${base}/videoplayback?id=pAgE0000005&itag=251` });
+    pageRequests.length = 0;
+    const res = await get(`/api/songs/${id}/stream?format=mp3&maxBitRate=96`, auth);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("audio/mpeg");
+    expect(res.headers.get("x-transcode")).toBe("mp3 96k");
+    const out = path.join(node.dir, "remote-transcode.mp3");
+    fs.writeFileSync(out, res.body);
+    const probe = ffprobe(out);
+    expect(probe.streams[0].codec_name).toBe("mp3");
+    expect(Number(probe.format.duration)).toBeGreaterThan(19);
+    expect(pageRequests).toHaveLength(1);
+    await waitFor(async () => (await call(node.url, "GET", `/api/songs/${id}`, { token })).body.cacheState === "local", 10_000, "the song to be local");
+    const kept = await get(`/api/songs/${id}/stream`, auth);
+    expect(kept.body.equals(otherPageAudio)).toBe(true);
+    await waitFor(async () => (await ffmpegChildren()).length === 0, 5_000, "no ffmpeg left");
+  });
+
+  it("a remote transcode whose download breaks cuts the listener off (no short file passed off as whole)", async () => {
+    const id = await remoteSong("broken-too.mp3");
+    const res = await fetch(`${node.url}/api/songs/${id}/stream?format=opus`, { headers: auth });
+    expect(res.status).toBe(200);
+    await expect(res.arrayBuffer()).rejects.toThrow();
+    await waitFor(async () => (await ffmpegChildren()).length === 0, 5_000, "no ffmpeg left");
+    expect((await call(node.url, "GET", `/api/songs/${id}`, { token })).body.cacheState).toBe("remote");
   });
 
   it("a page served in fragments (HLS), or merged formats, answers 503 with Retry-After until downloaded", async () => {
