@@ -7,7 +7,7 @@ export const DATA_ENDPOINTS = [
   "ping", "getLicense", "getOpenSubsonicExtensions", "getUser", "getScanStatus",
   "getMusicFolders", "getIndexes", "getArtists", "getArtist", "getAlbum", "getSong", "getMusicDirectory", "getGenres",
   "getArtistInfo", "getArtistInfo2", "getAlbumInfo", "getAlbumInfo2",
-  "getAlbumList", "getAlbumList2", "getRandomSongs", "getSongsByGenre", "getStarred", "getStarred2",
+  "getAlbumList", "getAlbumList2", "getRandomSongs", "getSongsByGenre", "getTopSongs", "getStarred", "getStarred2",
   "search2", "search3",
   "getPlaylists", "getPlaylist", "createPlaylist", "updatePlaylist", "deletePlaylist",
   "scrobble", "star", "unstar", "setRating", "getNowPlaying",
@@ -26,6 +26,10 @@ export const EMPTY_ENDPOINTS: Record<string, Record<string, unknown>> = {
   getPlayQueue: {},
   getChatMessages: { chatMessages: {} },
   getVideos: { videos: {} },
+  // Until the embed service gives songs a place in a sonic space: none (apps asking for a radio
+  // or an instant mix then fall back to their own).
+  getSimilarSongs: { similarSongs: {} },
+  getSimilarSongs2: { similarSongs2: {} },
 };
 
 /** OpenSubsonic extensions this server implements (the sonic similarity ones wait for the embed service). */

@@ -1,9 +1,9 @@
 // Subsonic lists: getAlbumList2 / getAlbumList (random, newest, alphabeticalByName,
 // alphabeticalByArtist, byYear, byGenre, frequent, recent, highest, starred), getRandomSongs,
-// getSongsByGenre, getStarred2 / getStarred. "frequent", "recent" and "highest" are the caller's
+// getSongsByGenre, getTopSongs, getStarred2 / getStarred. "frequent", "recent" and "highest" are the caller's
 // own plays and ratings. Reads songs, user_song_stats, user_stars.
 import type { Database } from "../../lib/db/connection.js";
-import { ALBUM_KEY, ARTIST_KEY, albumId, parseAlbumId, parseArtistId } from "../../lib/subsonic/ids.js";
+import { ALBUM_KEY, ARTIST_KEY, TRACK_ARTIST_KEY, albumId, parseAlbumId, parseArtistId } from "../../lib/subsonic/ids.js";
 import {
   ALBUM_COLUMNS, PLAYABLE, SONG_COLUMNS, SONGS_FROM, albumObject, artistObject, songChild,
   type AlbumRow, type ArtistRow, type SongRow,
@@ -139,6 +139,25 @@ export const albumLists: Record<string, Handler> = {
     const size = p.int("count", { min: 1, max: 500, fallback: 10 })!;
     const offset = p.int("offset", { min: 0, fallback: 0 })!;
     return { songsByGenre: { song: await songs(env, ["lower(s.genre) = lower(?)"], [p.required("genre")], "s.artist, s.album, s.disc_no, s.track_no, s.id", size, offset) } };
+  },
+
+  /**
+   * An artist's most played songs on this server (every listener's plays; there is no outside
+   * chart to ask), then the rest of their songs by rating and album order, for an artist page's
+   * "top songs". `artist` is the name, as the artist or the album artist, without case.
+   */
+  async getTopSongs(env) {
+    const { p } = env;
+    const name = p.required("artist").trim().toLowerCase();
+    const count = p.int("count", { min: 1, max: 500, fallback: 50 })!;
+    const plays = "(SELECT SUM(x.play_count) FROM user_song_stats x WHERE x.song_id = s.id)";
+    const rating = "(SELECT AVG(x.rating) FROM user_song_stats x WHERE x.song_id = s.id AND x.rating > 0)";
+    return {
+      topSongs: {
+        song: await songs(env, [`(${TRACK_ARTIST_KEY} = ? OR ${ARTIST_KEY} = ?)`], [name, name],
+          `coalesce(${plays}, 0) DESC, coalesce(${rating}, 0) DESC, s.year, s.album, s.disc_no, s.track_no, s.id`, count),
+      },
+    };
   },
 
   async getStarred2(env) {

@@ -340,6 +340,24 @@ describe("annotation and lyrics", () => {
     expect(await api.scrobble({ id: "999999" })).toMatchObject({ status: "failed", error: { code: 70 } });
   });
 
+  it("getTopSongs: an artist's most played songs on this server (everyone's plays), then the rest; getSimilarSongs2 empty until embed", async () => {
+    await bobApi.scrobble({ id: ids["Something"] });
+    await bobApi.scrobble({ id: ids["Something"] });
+    await api.scrobble({ id: ids["Yesterday"] });
+    const top = (await api.getTopSongs({ artist: "the beatles", count: 10 })).topSongs.song!;
+    // Yesterday: 2 plays (admin, with the earlier test's); Something: 2 (bob) — then Come Together, unplayed.
+    expect(top.map((s) => s.title).slice(2)).toEqual(["Come Together"]);
+    expect(top.slice(0, 2).map((s) => s.title).sort()).toEqual(["Something", "Yesterday"]);
+    expect((await api.getTopSongs({ artist: "The Beatles", count: 1 })).topSongs.song).toHaveLength(1);
+    // By album artist too: the compilation's songs.
+    expect((await api.getTopSongs({ artist: "Various Artists" })).topSongs.song!.map((s) => s.title).sort()).toEqual(["Raindrops", "Sunrise"]);
+    expect((await api.getTopSongs({ artist: "Nobody Known" })).topSongs.song ?? []).toEqual([]);
+    expect(await json(`/rest/getTopSongs?${creds()}&f=json`)).toMatchObject({ status: "failed", error: { code: 10 } });
+    const xml = parseXml((await rest(`/rest/getTopSongs.view?${creds()}&artist=Miles%20Davis`)).text);
+    expect(kids(kids(xml, "topSongs")[0], "song").map((n) => n.attrs.title).sort()).toEqual(["Blue in Green", "So What"]);
+    expect(await api.getSimilarSongs2({ id: ids["Something"] })).toMatchObject({ status: "ok", similarSongs2: {} });
+  });
+
   it("star and unstar songs, albums and artists; getStarred2 lists them", async () => {
     expect((await api.star({ id: ids["Sunrise"], albumId: ids.abbey, artistId: ids.beatles })).status).toBe("ok");
     expect((await api.star({ id: ids["Sunrise"] })).status).toBe("ok"); // twice: no change
