@@ -9,6 +9,7 @@ import * as m0004 from "./migrations/0004-pipeline.js";
 import * as m0005 from "./migrations/0005-fingerprints.js";
 import * as m0006 from "./migrations/0006-features.js";
 import * as m0007 from "./migrations/0007-stream.js";
+import * as m0008 from "./migrations/0008-play-queue.js";
 
 interface Migration {
   name: string;
@@ -16,7 +17,7 @@ interface Migration {
 }
 
 /** In order. Append new migrations; never edit one that has shipped. */
-export const MIGRATIONS: Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007];
+export const MIGRATIONS: Migration[] = [m0001, m0002, m0003, m0004, m0005, m0006, m0007, m0008];
 
 export function migrator(sequelize: Sequelize, migrations: Migration[] = MIGRATIONS) {
   return new Umzug({

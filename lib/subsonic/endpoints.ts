@@ -11,7 +11,7 @@ export const DATA_ENDPOINTS = [
   "search2", "search3",
   "getPlaylists", "getPlaylist", "createPlaylist", "updatePlaylist", "deletePlaylist",
   "scrobble", "star", "unstar", "setRating", "getNowPlaying",
-  "getLyrics", "getLyricsBySongId",
+  "getLyrics", "getLyricsBySongId", "getPlayQueue", "savePlayQueue",
 ] as const;
 
 export const BYTE_ENDPOINTS = ["stream", "download", "getCoverArt"] as const;
@@ -23,7 +23,6 @@ export const EMPTY_ENDPOINTS: Record<string, Record<string, unknown>> = {
   getInternetRadioStations: { internetRadioStations: {} },
   getShares: { shares: {} },
   getBookmarks: { bookmarks: {} },
-  getPlayQueue: {},
   getChatMessages: { chatMessages: {} },
   getVideos: { videos: {} },
   // Until the embed service gives songs a place in a sonic space: none (apps asking for a radio

@@ -19,6 +19,7 @@ import type { Credentials } from "../../lib/subsonic/auth.js";
 import { Params, type Args } from "../../lib/subsonic/params.js";
 import { SubsonicError } from "../../lib/subsonic/response.js";
 import { albumLists } from "./album-lists.js";
+import { playQueue } from "./play-queue.js";
 import { annotation } from "./annotation.js";
 import { browsing } from "./browsing.js";
 import { Credentialer } from "./credentials.js";
@@ -29,7 +30,7 @@ import { searching } from "./searching.js";
 import { system } from "./system.js";
 
 /** Every endpoint with a handler here (stream, download and getCoverArt are the gateway's). */
-export const HANDLERS: Record<string, Handler> = { ...system, ...browsing, ...albumLists, ...searching, ...playlists, ...annotation, ...lyrics };
+export const HANDLERS: Record<string, Handler> = { ...system, ...browsing, ...albumLists, ...searching, ...playlists, ...annotation, ...lyrics, ...playQueue };
 
 /** Broadcast when a user's Subsonic password or API keys change: gateways forget what they had checked. */
 export const CREDENTIALS_CHANGED = "subsonic.credentials.changed";

@@ -358,6 +358,29 @@ describe("annotation and lyrics", () => {
     expect(await api.getSimilarSongs2({ id: ids["Something"] })).toMatchObject({ status: "ok", similarSongs2: {} });
   });
 
+  it("savePlayQueue / getPlayQueue: another device of the same user picks up the queue, the song and the position", async () => {
+    expect((await api.getPlayQueue()).playQueue).toBeUndefined();
+    const queue = [ids["Something"], ids["Yesterday"], ids["So What"], ids["Something"]];
+    expect((await api.savePlayQueue({ id: queue, current: ids["Yesterday"], position: 61_500 })).status).toBe("ok");
+    const got = (await api.getPlayQueue()).playQueue!;
+    expect(got.entry!.map((e) => e.title)).toEqual(["Something", "Yesterday", "So What", "Something"]);
+    expect(got).toMatchObject({ current: ids["Yesterday"], position: 61_500, username: "admin" });
+    expect(Date.now() - new Date(got.changed as unknown as string).getTime()).toBeLessThan(60_000);
+    // Bob's queue is his own.
+    expect((await bobApi.getPlayQueue()).playQueue).toBeUndefined();
+    // XML, with the app that saved it (c=test).
+    await rest(`/rest/savePlayQueue.view?${creds()}&id=${ids["So What"]}&current=${ids["So What"]}&position=5`);
+    const xml = parseXml((await rest(`/rest/getPlayQueue.view?${creds()}`)).text);
+    const pq = kids(xml, "playQueue")[0];
+    expect(pq.attrs).toMatchObject({ current: ids["So What"], position: "5", changedBy: "test", username: "admin" });
+    expect(kids(pq, "entry").map((e) => e.attrs.title)).toEqual(["So What"]);
+    // An unknown song is error 70 and changes nothing; no id clears the queue.
+    expect(await api.savePlayQueue({ id: [ids["Yesterday"], "999999"], position: 0 })).toMatchObject({ status: "failed", error: { code: 70 } });
+    expect((await api.getPlayQueue()).playQueue!.entry!.map((e) => e.title)).toEqual(["So What"]);
+    expect((await json(`/rest/savePlayQueue?${creds()}&f=json`)).status).toBe("ok");
+    expect((await api.getPlayQueue()).playQueue).toBeUndefined();
+  });
+
   it("star and unstar songs, albums and artists; getStarred2 lists them", async () => {
     expect((await api.star({ id: ids["Sunrise"], albumId: ids.abbey, artistId: ids.beatles })).status).toBe("ok");
     expect((await api.star({ id: ids["Sunrise"] })).status).toBe("ok"); // twice: no change
