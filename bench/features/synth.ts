@@ -215,7 +215,7 @@ export function synthesize(spec: SongSpec): [Float32Array, Float32Array] {
 
 const db = (x: number) => 10 ** (x / 20);
 
-interface Voice {
+export interface Voice {
   partials: number;
   /** Partial h has amplitude 1/h^tilt. */
   tilt: number;
@@ -228,19 +228,19 @@ interface Voice {
   /** Slow vibrato/chorus depth in cents (strings). */
   chorus: number;
 }
-const VOICES: Record<Timbre, Voice> = {
+export const VOICES: Record<Timbre, Voice> = {
   pad: { partials: 6, tilt: 2, attack: 0.12, decay: Infinity, release: 0.15, retrigger: 0, chorus: 6 },
   piano: { partials: 10, tilt: 1.6, attack: 0.004, decay: 0.9, release: 0.05, retrigger: 2, chorus: 0 },
   organ: { partials: 8, tilt: 1.1, attack: 0.01, decay: Infinity, release: 0.03, retrigger: 0, chorus: 0 },
   pluck: { partials: 10, tilt: 1.3, attack: 0.003, decay: 0.25, release: 0.05, retrigger: 0, chorus: 0 },
   strings: { partials: 12, tilt: 1, attack: 0.08, decay: Infinity, release: 0.2, retrigger: 0, chorus: 8 },
 };
-const BASS: Voice = { partials: 3, tilt: 1.5, attack: 0.005, decay: 0.5, release: 0.04, retrigger: 0, chorus: 0 };
-const LEAD: Voice = { partials: 8, tilt: 1.2, attack: 0.01, decay: 0.6, release: 0.04, retrigger: 0, chorus: 0 };
+export const BASS: Voice = { partials: 3, tilt: 1.5, attack: 0.005, decay: 0.5, release: 0.04, retrigger: 0, chorus: 0 };
+export const LEAD: Voice = { partials: 8, tilt: 1.2, attack: 0.01, decay: 0.6, release: 0.04, retrigger: 0, chorus: 0 };
 
 const TABLE = 2048;
 /** One period of a tone with `partials` harmonics of amplitude 1/h^tilt, peak-normalized. */
-function wavetable(partials: number, tilt: number): Float32Array {
+export function wavetable(partials: number, tilt: number): Float32Array {
   const t = new Float32Array(TABLE + 1);
   let peak = 0;
   for (let i = 0; i < TABLE; i++) {
@@ -255,7 +255,7 @@ function wavetable(partials: number, tilt: number): Float32Array {
 }
 
 /** Adds one note (wavetable oscillator with an attack/decay/release envelope), panned. */
-function note(L: Float32Array, R: Float32Array, table: Float32Array, f: number, startSec: number, durSec: number, rate: number,
+export function note(L: Float32Array, R: Float32Array, table: Float32Array, f: number, startSec: number, durSec: number, rate: number,
   gain: number, v: Voice, pan: number): void {
   const from = Math.round(startSec * rate);
   const tail = Math.round(v.release * rate);
@@ -284,7 +284,7 @@ function note(L: Float32Array, R: Float32Array, table: Float32Array, f: number, 
 }
 
 /** Adds a sung line: glottal-like harmonic source (partials 1/h), vibrato, glides, two formants. */
-function sing(L: Float32Array, R: Float32Array, notes: Array<{ t: number; d: number; m: number }>, rate: number,
+export function sing(L: Float32Array, R: Float32Array, notes: Array<{ t: number; d: number; m: number }>, rate: number,
   hz: (midi: number) => number, gain: number, rng: Rng): void {
   const vowels = [[700, 1200], [400, 2000], [300, 900], [500, 1700]];
   for (let i = 0; i < notes.length; i++) {
@@ -317,12 +317,12 @@ function sing(L: Float32Array, R: Float32Array, notes: Array<{ t: number; d: num
   }
 }
 
-interface Kit {
+export interface Kit {
   kickHi: number; kickLo: number; kickDecay: number; kickBend: number;
   snareTone: number; snareDecay: number; snareNoise: number; snareBand: number;
 }
 
-function kick(L: Float32Array, R: Float32Array, at: number, rate: number, gain: number, k: Kit): void {
+export function kick(L: Float32Array, R: Float32Array, at: number, rate: number, gain: number, k: Kit): void {
   const n = Math.min(L.length - at, Math.round(5 * k.kickDecay * rate));
   let phase = 0;
   for (let j = 0; j < n; j++) {
@@ -336,7 +336,7 @@ function kick(L: Float32Array, R: Float32Array, at: number, rate: number, gain: 
   }
 }
 
-function snare(L: Float32Array, R: Float32Array, at: number, rate: number, gain: number, k: Kit, rng: Rng): void {
+export function snare(L: Float32Array, R: Float32Array, at: number, rate: number, gain: number, k: Kit, rng: Rng): void {
   const n = Math.min(L.length - at, Math.round(5 * k.snareDecay * rate));
   // The wires: noise through a band-pass around 2 kHz (RBJ cookbook biquad, Q 0.7), plus a little
   // of the raw noise for the top end; the shell: two modes, the second ≈ 1.6× the first.
@@ -355,7 +355,7 @@ function snare(L: Float32Array, R: Float32Array, at: number, rate: number, gain:
   }
 }
 
-function hat(L: Float32Array, R: Float32Array, at: number, rate: number, gain: number, decay: number, rng: Rng): void {
+export function hat(L: Float32Array, R: Float32Array, at: number, rate: number, gain: number, decay: number, rng: Rng): void {
   const n = Math.min(L.length - at, Math.round(5 * decay * rate));
   let p1 = 0, p2 = 0;
   for (let j = 0; j < n; j++) {
