@@ -15,6 +15,8 @@
 // for the HPCP, "Tonal description of music audio signals", PhD thesis, UPF 2006) — like is compared
 // with like.
 // Key names: sharps only, "C C# D D# E F F# G G# A A# B", mode "major" | "minor".
+// The mode of the best-matching tonic is then checked against its triad's third (modeFromThird): where
+// the third is clear it decides major or minor, where it is not the profiles do.
 // Confidence: the gap between the best and the runner-up correlation (0.1 or more counts as certain),
 // times how well the best key fits at all (correlation 0.5 → 0 … 0.8 → 1: white noise correlates about
 // 0.2 with any key, a lone sine 0.55, a chord progression 0.8–0.95).
@@ -94,8 +96,15 @@ export function estimateKey(chroma: ArrayLike<number>, opts: KeyOptions = {}): K
     }
   }
   ranking.sort((a, b) => b.correlation - a.correlation);
+  // The mode of the best tonic from its triad's third (see modeFromThird), where the third is clear.
+  const tonicIndex = KEY_NAMES.indexOf(ranking[0].tonic);
+  const thirdMode = modeFromThird(chroma, tonicIndex, decay);
+  if (thirdMode && thirdMode !== ranking[0].mode) {
+    const i = ranking.findIndex((k) => k.tonic === ranking[0].tonic && k.mode === thirdMode);
+    ranking.unshift(...ranking.splice(i, 1));
+  }
   const [best, second] = ranking;
-  const gap = best.correlation - second.correlation;
+  const gap = Math.max(0, best.correlation - second.correlation);
   return {
     tonic: best.tonic,
     mode: best.mode,
@@ -104,4 +113,29 @@ export function estimateKey(chroma: ArrayLike<number>, opts: KeyOptions = {}): K
     correlation: best.correlation,
     ranking,
   };
+}
+
+/**
+ * The mode of a key whose tonic is `tonic`, from the quality of the tonic triad: the major third (4
+ * semitones up) against the minor third (3 up) in the chroma — what music theory means by the mode of
+ * a key, and what the profiles' ratings of the other degrees (the 6th and 7th above all) blur when a
+ * song borrows from the parallel mode: ♭VI and ♭VII in a major key (I–♭VI–♭VII–I) pull a profile
+ * match to the minor, though the tonic chord is major throughout; Mixolydian pieces are heard as major
+ * and Dorian ones as minor by the same test. (Temperley, "The Cognition of Basic Musical Structures",
+ * MIT Press 2001, ch. 7: the mode follows the tonic triad; Gómez 2006 likewise decides the mode from
+ * the tonic's third when the profile match is close.) Each third also receives overtones of other
+ * notes — the major third the tonic's own 5th partial, the minor third the 3rd partial of ♭VI's root —
+ * which are discounted with the overtone model of withHarmonics. Null — leave the profile's choice —
+ * when the two thirds are within 20 % of each other.
+ */
+export function modeFromThird(chroma: ArrayLike<number>, tonic: number, decay = 0.6): KeyMode | null {
+  const c = (i: number) => chroma[((tonic + i) % 12 + 12) % 12];
+  // What overtones alone put on pitch class p: the 5th partial of the note a major third below
+  // (decay⁴) and the 3rd and 6th partials of the note a fifth below (decay² + decay⁵).
+  const overtones = (i: number) => decay ** 4 * c(i - 4) + (decay ** 2 + decay ** 5) * c(i - 7);
+  const major = Math.max(0, c(4) - overtones(4)), minor = Math.max(0, c(3) - overtones(3));
+  const total = major + minor;
+  if (!(total > 0)) return null;
+  const lean = (major - minor) / total;
+  return lean > 0.2 ? "major" : lean < -0.2 ? "minor" : null;
 }

@@ -1,13 +1,16 @@
 // Key and tuning on chord progressions made here with harmonic tones: all 12 tonics, major (I–IV–V–I)
 // and minor (i–iv–V–i), must come out exactly (tonic and mode); a song tuned off A = 440 Hz keeps its
-// key and reports the offset; the template matching itself on ideal chroma vectors.
+// key and reports the offset; harmony as songs have it (bench/features' hard set: borrowed chords, the
+// harmonic-minor V7, the melodic-minor IV) keeps its tonic and mode;
+// the template matching itself on ideal chroma vectors.
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { analyzeFile, FEATURE_SAMPLE_RATE, FeatureAnalyzer, type AnalyzerResult } from "../../../../lib/features/analyze.js";
-import { estimateKey, KEY_NAMES, PROFILES, withHarmonics } from "../../../../lib/features/key.js";
+import { estimateKey, KEY_NAMES, modeFromThird, PROFILES, withHarmonics } from "../../../../lib/features/key.js";
 import { encode, mono, PITCH_CLASSES, synthesize, TIMBRES, type SongSpec } from "../../../../bench/features/synth.js";
+import { HARD_PROGRESSIONS, synthesizeHard, type HardMode, type HardSpec } from "../../../../bench/features/hard-set.js";
 
 let dir: string;
 beforeAll(() => {
@@ -46,6 +49,40 @@ describe("key of a chord progression, every tonic in both modes (exact)", () => 
     expect(`${f.key.tonic} ${f.key.mode}`).toBe(`${tonic} ${mode}`);
     expect(f.key.tuningCents).toBeGreaterThan(cents - 5);
     expect(f.key.tuningCents).toBeLessThan(cents + 5);
+  });
+});
+
+describe("key of songs with borrowed chords and the harmonic and melodic minor (tonic and mode)", () => {
+  const hard = (mode: HardMode, name: string, tonic: number, extra: Partial<HardSpec> = {}): HardSpec => ({
+    seconds: 24, sampleRate: FEATURE_SAMPLE_RATE, seed: tonic + 40, bpm: 100, meter: "4/4", arrangement: "drums", groove: "rock", swing: 0.5, swingUnit: 8,
+    jitterMs: 6, velocity: 0.2, driftPct: 0, introSec: 0, breakdownBars: 0, vocals: "none", reverb: false, compress: false, lofi: false,
+    tonic, mode, progression: HARD_PROGRESSIONS[mode].findIndex((p) => p.name === name), timbre: "piano", melody: true, tuningCents: 0, ...extra,
+  });
+  const keyOf = async (spec: HardSpec) => {
+    const a = new FeatureAnalyzer();
+    a.push(mono(await synthesizeHard(spec)));
+    const f = a.finish();
+    return `${f.key.tonic} ${f.key.mode}`;
+  };
+
+  it.each([[9, "i-iv-V7-i"], [4, "i-VI-iv-V7"], [0, "i-iv-V7-i"], [7, "melodic-i-IV-V-i"]] as const)("minor with the harmonic-minor V7 (or the melodic IV): tonic %i, %s", async (tonic, name) => {
+    expect(await keyOf(hard("minor", name, tonic, { timbre: "strings" }))).toBe(`${KEY_NAMES[tonic]} minor`);
+  });
+
+  it.each([4, 9, 1, 8])("I–♭VI–♭VII–I (borrowed from the parallel minor) stays major: tonic %i", async (tonic) => {
+    expect(await keyOf(hard("major", "I-bVI-bVII-I", tonic))).toBe(`${KEY_NAMES[tonic]} major`);
+  });
+
+  it("modeFromThird: the tonic triad's third decides, the tonic's own 5th partial discounted, unclear thirds leave it open", () => {
+    const c = new Array(12).fill(0.02);
+    c[9] = 1; c[4] = 0.8; // A and E
+    expect(modeFromThird([0, 0, ...c.slice(2)], 9)).toBeNull(); // no third at all
+    expect(modeFromThird([...c.slice(0, 1), 0.6, ...c.slice(2)], 9)).toBe("major"); // C# (index 1)
+    expect(modeFromThird([0.6, ...c.slice(1)], 9)).toBe("minor"); // C (index 0)
+    const leak = [...c];
+    leak[1] = 0.6 ** 4 + 0.02; // only the tonic's 5th partial on C#
+    leak[0] = 0.12;
+    expect(modeFromThird(leak, 9)).toBe("minor");
   });
 });
 
