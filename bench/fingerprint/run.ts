@@ -38,6 +38,7 @@
 //    and wall. fpcalc 1.5.1 exits with status 3 at the end of some files after printing the
 //    fingerprint; that counts as done when the fingerprint is there.
 import { spawn } from "node:child_process";
+import crypto from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -49,7 +50,9 @@ import { Rng } from "../lib/prng.js";
 import { appendResults, machine, type Row } from "../lib/results-md.js";
 import { BACKENDS, type BenchIndex } from "./index-backends.js";
 import { ensureLibrary, type Library, type SongFile } from "./library.js";
-import { addNoise, ffmpeg, noise } from "./songs.js";
+import { addNoise, ffmpeg, noise, rms } from "./songs.js";
+import { CAPTURES, capture, makeBabble, speedOf, type Capture, type CaptureContext } from "./capture.js";
+import { ensureOutsideCorpus, speak, type OutsideItem } from "./outside.js";
 import { eachFlag, wholeNumber } from "../lib/args.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -64,6 +67,7 @@ interface Options {
   outside: number;
   clips: number;
   negatives: number;
+  fpClips: number;
   dedupe: number;
   seed: number;
   jobs: number;
@@ -73,7 +77,7 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const opts: Options = { songs: 64, outside: 16, clips: 60, negatives: 200, dedupe: 10, seed: 1, jobs: Math.min(2, os.cpus().length), index: "sqlite", record: false };
+  const opts: Options = { songs: 64, outside: 16, clips: 60, negatives: 200, fpClips: 1200, dedupe: 10, seed: 1, jobs: Math.min(2, os.cpus().length), index: "sqlite", record: false };
   const int = wholeNumber;
   eachFlag(argv, (flag, value, arg) => {
     switch (flag) {
@@ -81,6 +85,7 @@ function parseArgs(argv: string[]): Options {
       case "--outside": opts.outside = int(flag, value(), 1); break;
       case "--clips": opts.clips = int(flag, value(), 1); break;
       case "--negatives": opts.negatives = int(flag, value(), 0); break;
+      case "--fp-clips": opts.fpClips = int(flag, value(), 0); break;
       case "--dedupe": opts.dedupe = int(flag, value(), 0); break;
       case "--seed": opts.seed = int(flag, value(), 0); break;
       case "--jobs": opts.jobs = int(flag, value(), 1); break;
@@ -166,9 +171,18 @@ async function fingerprintLibrary(lib: Library, index: BenchIndex): Promise<Inde
 // ---------------------------------------------------------------------------------------------
 // 4–5. Queries
 
-type Condition = "clean" | "white+10" | "white0" | "pink+10" | "pink0" | "mp3-64k";
-const CONDITIONS: Condition[] = ["clean", "white+10", "white0", "pink+10", "pink0", "mp3-64k"];
+type Base = "clean" | "white+10" | "white0" | "pink+10" | "pink0" | "mp3-64k";
+/** Clips at a song's edges: its first seconds (the clip starting up to 2 s before it, in a quiet
+ * room), its last ones under a 6 s fade-out, and across two songs (the end of one fading into the
+ * next, as on the radio: the clip holds 4 s of the previous song and 6 s of this one). */
+type Edge = "song-start" | "fade-out" | "boundary";
+type Condition = Base | Capture | Edge;
+const CONDITIONS: Base[] = ["clean", "white+10", "white0", "pink+10", "pink0", "mp3-64k"];
+/** Real-world conditions, on 10 s clips. */
+const REAL: Condition[] = [...CAPTURES, "song-start", "fade-out", "boundary"];
 const LENGTHS = [10, 5];
+/** Bump when a capture condition changes: cached captured clips are keyed by it. */
+const CAPTURE_VERSION = 1;
 
 interface ClipResult {
   /** The best candidate's score and confidence (0 when there is none). */
@@ -182,18 +196,58 @@ interface ClipResult {
   rows: number;
 }
 
+/** Where a clip's audio comes from: a library (or outside) file, or PCM held in memory. */
+interface Source {
+  key: string;
+  song?: SongFile;
+  pcm?: Float32Array;
+  seconds: number;
+}
+
 interface ClipPlan {
-  song: SongFile;
+  source: Source;
   startSample: number;
   seconds: number;
   condition: Condition;
   noiseSeed: number;
+  /** Boundary clips: the song playing before. */
+  previous?: Source;
 }
 
-/** The clip's samples at FP_SAMPLE_RATE: cut from the decoded song, noise added, or re-encoded. */
-async function clipAudio(lib: Library, p: ClipPlan, decoded: Float32Array, tmp: string): Promise<Float32Array> {
-  const len = Math.round(p.seconds * FP_SAMPLE_RATE);
-  const clean = decoded.subarray(p.startSample, p.startSample + len);
+interface Ctx {
+  lib: Library;
+  tmp: string;
+  capture: CaptureContext;
+}
+
+const CLIP_CACHE = path.join(CACHE_DIR, `clips-v${CAPTURE_VERSION}`);
+
+/** Captured clips are cached (the ffmpeg/sox runs cost more than the query). */
+async function cachedCapture(p: ClipPlan, make: () => Promise<Float32Array>): Promise<Float32Array> {
+  const key = crypto.createHash("sha1").update(JSON.stringify([p.condition, p.source.key, p.startSample, p.seconds, p.noiseSeed, p.previous?.key ?? null])).digest("hex");
+  const file = path.join(CLIP_CACHE, key.slice(0, 2), `${key}.f32`);
+  try {
+    const b = fs.readFileSync(file);
+    const out = new Float32Array(b.length >> 2);
+    new Uint8Array(out.buffer).set(b);
+    return out;
+  } catch {
+    const x = await make();
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(`${file}.tmp`, Buffer.from(x.buffer, x.byteOffset, x.byteLength));
+    fs.renameSync(`${file}.tmp`, file);
+    return x;
+  }
+}
+
+/** Expected (song time − clip time) offset of a right match, seconds: negative when the clip starts before the song. */
+const expectedOffset = (p: ClipPlan) => p.startSample / FP_SAMPLE_RATE;
+
+/** The clip's samples at FP_SAMPLE_RATE: cut from the decoded song, noise added, captured, or re-encoded. */
+async function clipAudio(ctx: Ctx, p: ClipPlan, decoded: Float32Array): Promise<Float32Array> {
+  const R = FP_SAMPLE_RATE;
+  const len = Math.round(p.seconds * R);
+  const clean = decoded.subarray(Math.max(0, p.startSample), Math.max(0, p.startSample) + len);
   switch (p.condition) {
     case "clean": return clean;
     case "white+10": return addNoise(clean, "white", 10, new Rng(p.noiseSeed));
@@ -201,10 +255,46 @@ async function clipAudio(lib: Library, p: ClipPlan, decoded: Float32Array, tmp: 
     case "pink+10": return addNoise(clean, "pink", 10, new Rng(p.noiseSeed));
     case "pink0": return addNoise(clean, "pink", 0, new Rng(p.noiseSeed));
     case "mp3-64k": {
-      const out = path.join(tmp, "clip.mp3");
-      await ffmpeg(["-ss", (p.startSample / FP_SAMPLE_RATE).toFixed(6), "-t", String(p.seconds), "-i", fileOf(lib, p.song),
+      if (!p.source.song) return clean;
+      const out = path.join(ctx.tmp, "clip.mp3");
+      await ffmpeg(["-ss", (p.startSample / R).toFixed(6), "-t", String(p.seconds), "-i", fileOf(ctx.lib, p.source.song),
         "-ac", "2", "-c:a", "libmp3lame", "-b:a", "64k", out]);
-      return decodePcmAll(out, { sampleRate: FP_SAMPLE_RATE });
+      return decodePcmAll(out, { sampleRate: R });
+    }
+    case "song-start": {
+      // Room tone (pink noise 50 dB under the music), then the song from its first sample.
+      const g = rms(decoded.subarray(0, 30 * R)) * 10 ** (-50 / 20);
+      const out = noise("pink", len, new Rng(p.noiseSeed)).map((v) => v * g);
+      for (let i = Math.max(0, -p.startSample); i < len; i++) out[i] += decoded[i + p.startSample] ?? 0;
+      return out;
+    }
+    case "fade-out": {
+      // The song's last `seconds`, under a fade-out over the last 6 s (as a radio edit or a DJ does).
+      const out = Float32Array.from(clean);
+      const fade = 6 * R;
+      for (let i = 0; i < len; i++) {
+        const left = decoded.length - (p.startSample + i);
+        if (left < fade) out[i] *= (left / fade) ** 2;
+      }
+      return out;
+    }
+    case "boundary": {
+      // The previous song's last 4 s fading out over 3 s (a radio crossfade), then this song from its start.
+      const prev = await decodePcmAll(fileOf(ctx.lib, p.previous!.song!), { sampleRate: R, startSec: p.previous!.seconds - 4.5 });
+      const tail = prev.subarray(Math.max(0, prev.length - 4 * R));
+      const out = new Float32Array(len);
+      const lead = -p.startSample; // samples of the clip before the song starts (the tail's length)
+      for (let i = 0; i < lead && i < tail.length; i++) out[i] = tail[tail.length - lead + i] * Math.min(1, (lead - i) / (3 * R));
+      for (let i = lead; i < len; i++) out[i] += decoded[i - lead] ?? 0;
+      return out;
+    }
+    default: {
+      const c = p.condition;
+      const speed = speedOf(c);
+      const pre = Math.min(Math.max(0, p.startSample), R); // a second before the clip, fewer at the song's start
+      const from = Math.max(0, p.startSample) - pre;
+      const withPre = decoded.subarray(from, from + pre + Math.ceil(len * speed) + R);
+      return cachedCapture(p, () => capture(c, withPre, pre, len, new Rng(p.noiseSeed), ctx.capture));
     }
   }
 }
@@ -221,31 +311,44 @@ async function runQuery(index: BenchIndex, samples: Float32Array): Promise<{ fp:
   return { fp, res, fingerprintMs: t1 - t0, queryMs: t2 - t1, rows: rows.length };
 }
 
-/** Plans every clip first, then decodes each song once and runs its clips. */
-async function runClips(lib: Library, index: BenchIndex, plans: ClipPlan[], songIdOf: (f: SongFile) => number | null, tmp: string,
+/** Plans every clip first, then decodes each source once and runs its clips. */
+async function runClips(ctx: Ctx, index: BenchIndex, plans: ClipPlan[], songIdOf: (s: Source) => number | null,
   onResult: (p: ClipPlan, r: ClipResult & { matched: boolean }) => void): Promise<void> {
-  const bySong = new Map<SongFile, ClipPlan[]>();
-  for (const p of plans) bySong.set(p.song, [...(bySong.get(p.song) ?? []), p]);
-  for (const [song, list] of bySong) {
-    const decoded = await decodePcmAll(fileOf(lib, song), { sampleRate: FP_SAMPLE_RATE, maxSeconds: 3600 });
+  const bySource = new Map<Source, ClipPlan[]>();
+  for (const p of plans) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p]);
+  for (const [source, list] of bySource) {
+    const decoded = source.pcm ?? await decodePcmAll(fileOf(ctx.lib, source.song!), { sampleRate: FP_SAMPLE_RATE, maxSeconds: 3600 });
     for (const p of list) {
-      const samples = await clipAudio(lib, p, decoded, tmp);
+      const samples = await clipAudio(ctx, p, decoded);
       const q = await runQuery(index, samples);
       const m = q.res.match;
-      const expected = songIdOf(song);
-      const right = !!m && expected !== null && m.songId === expected && Math.abs(m.offsetSec - p.startSample / FP_SAMPLE_RATE) <= OFFSET_TOLERANCE_SEC;
+      const expected = songIdOf(source);
+      const tol = OFFSET_TOLERANCE_SEC + (Math.abs(speedOf(p.condition) - 1) * p.seconds) / 2;
+      const right = !!m && expected !== null && m.songId === expected && Math.abs(m.offsetSec - expectedOffset(p)) <= tol;
       const best = q.res.candidates[0];
       onResult(p, { bestScore: best?.score ?? 0, bestConfidence: best?.confidence ?? 0, right, wrong: !!m && !right, matched: !!m, fingerprintMs: q.fingerprintMs, queryMs: q.queryMs, hashes: q.fp.hashes.length, rows: q.rows });
     }
   }
 }
 
-function planClips(songs: SongFile[], count: number, seconds: number, condition: Condition, rng: Rng): ClipPlan[] {
+const songSource = (f: SongFile): Source => ({ key: f.rel, song: f, seconds: f.spec.seconds });
+
+function planClips(sources: Source[], count: number, seconds: number, condition: Condition, rng: Rng): ClipPlan[] {
   return Array.from({ length: count }, () => {
-    const song = rng.pick(songs);
-    const total = Math.floor(song.spec.seconds * FP_SAMPLE_RATE);
+    const source = rng.pick(sources);
+    const total = Math.floor(source.seconds * FP_SAMPLE_RATE);
     const len = Math.round(seconds * FP_SAMPLE_RATE);
-    return { song, startSample: rng.int(0, Math.max(0, total - len - FP_SAMPLE_RATE)), seconds, condition, noiseSeed: rng.int(1, 2 ** 30) };
+    const speed = speedOf(condition);
+    let startSample = rng.int(0, Math.max(0, total - Math.ceil(len * speed) - FP_SAMPLE_RATE));
+    const noiseSeed = rng.int(1, 2 ** 30);
+    let previous: Source | undefined;
+    if (condition === "song-start") startSample = -rng.int(0, 2 * FP_SAMPLE_RATE);
+    if (condition === "fade-out") startSample = Math.max(0, total - len - rng.int(0, FP_SAMPLE_RATE / 2));
+    if (condition === "boundary") {
+      startSample = -4 * FP_SAMPLE_RATE;
+      previous = rng.pick(sources.filter((s) => s !== source));
+    }
+    return { source, startSample, seconds, condition, noiseSeed, previous };
   });
 }
 
@@ -304,31 +407,44 @@ async function main(): Promise<void> {
 
   // 4. Queries
   const rng = new Rng(opts.seed * 7 + 3);
-  const songIdOf = (f: SongFile) => (lib.songs.includes(f) ? f.id + 1 : null);
+  const libSources = lib.songs.map(songSource);
+  const outSources = lib.outside.map(songSource);
+  const idOfSource = new Map(libSources.map((s) => [s, s.song!.id + 1]));
+  const songIdOf = (s: Source) => idOfSource.get(s) ?? null;
+  log(`[capture] babble for the "bar" condition…`);
+  const babble = await makeBabble(FP_SAMPLE_RATE, 40, 6, opts.seed + 7, tmp, speak);
+  const ctx: Ctx = { lib, tmp, capture: { rate: FP_SAMPLE_RATE, tmp, babble } };
   type Tally = { right: number; wrong: number; none: number; n: number };
   const tallies = new Map<string, Tally>();
-  const queryMs10: number[] = [], queryMsAll: number[] = [], fpMs10: number[] = [], rows10: number[] = [];
+  const queryMs10: number[] = [], queryMsAll: number[] = [], queryMsReal: number[] = [], fpMs10: number[] = [], rows10: number[] = [];
   const queryHashRate: number[] = [];
-  const rightScores: number[] = [];
+  const rightScores: number[] = [], rightScoresReal: number[] = [];
   const plans: ClipPlan[] = [];
-  for (const seconds of LENGTHS) for (const c of CONDITIONS) plans.push(...planClips(lib.songs, opts.clips, seconds, c, rng));
-  log(`[query] ${plans.length} clips (${opts.clips} per condition and length)…`);
+  for (const seconds of LENGTHS) for (const c of CONDITIONS) plans.push(...planClips(libSources, opts.clips, seconds, c, rng));
+  // The real-world conditions draw from a generator of their own: the plans above stay as they were.
+  const rngReal = new Rng(opts.seed * 13 + 5);
+  const realPlans = REAL.flatMap((c) => planClips(libSources, opts.clips, 10, c, rngReal));
+  log(`[query] ${plans.length} clips (${opts.clips} per condition and length) + ${realPlans.length} under real-world conditions…`);
   const tq = performance.now();
-  await runClips(lib, index, plans, songIdOf, tmp, (p, r) => {
+  const onClip = (p: ClipPlan, r: ClipResult) => {
     const key = `${p.seconds}s ${p.condition}`;
     const t = tallies.get(key) ?? { right: 0, wrong: 0, none: 0, n: 0 };
     t.n++;
-    if (r.right) t.right++, rightScores.push(r.bestScore);
+    const real = (REAL as string[]).includes(p.condition);
+    if (r.right) t.right++, (real ? rightScoresReal : rightScores).push(r.bestScore);
     else if (r.wrong) t.wrong++;
     else t.none++;
     tallies.set(key, t);
+    if (real) return void queryMsReal.push(r.queryMs);
     queryMsAll.push(r.queryMs);
     queryHashRate.push(r.hashes / p.seconds);
     if (p.seconds === 10) queryMs10.push(r.queryMs), fpMs10.push(r.fingerprintMs), rows10.push(r.rows);
-  });
+  };
+  await runClips(ctx, index, plans, songIdOf, onClip);
+  await runClips(ctx, index, realPlans, songIdOf, onClip);
   log(`[query] done in ${((performance.now() - tq) / 1000).toFixed(1)} s`);
 
-  // 5. Negatives
+  // 5. Negatives: the outside songs as before, then the big corpus (outside.ts).
   let falsePositives = 0, negatives = 0, negScoreMax = 0, negConfMax = 0;
   const negScores: number[] = [];
   if (opts.negatives > 0) {
@@ -336,7 +452,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < opts.negatives; i++) {
       const seconds = i % 2 ? 10 : 5;
       const condition: Condition = i % 4 < 2 ? "clean" : rng.pick(["white+10", "white0", "pink+10", "pink0"] as const);
-      negPlans.push(...planClips(lib.outside, 1, seconds, condition, rng));
+      negPlans.push(...planClips(outSources, 1, seconds, condition, rng));
     }
     const tally = (matched: boolean, score: number, confidence: number) => {
       negatives++;
@@ -345,7 +461,7 @@ async function main(): Promise<void> {
       negScoreMax = Math.max(negScoreMax, score);
       negConfMax = Math.max(negConfMax, confidence);
     };
-    await runClips(lib, index, negPlans, () => null, tmp, (_p, r) => tally(r.matched, r.bestScore, r.bestConfidence));
+    await runClips(ctx, index, negPlans, () => null, (_p, r) => tally(r.matched, r.bestScore, r.bestConfidence));
     for (const kind of ["white", "pink"] as const) {
       const n = noise(kind, 10 * FP_SAMPLE_RATE, new Rng(opts.seed + kind.length)).map((v) => v * 0.1);
       const q = await runQuery(index, n);
@@ -353,6 +469,47 @@ async function main(): Promise<void> {
     }
   }
   log(`[negatives] ${negatives} clips of audio not in the library: ${falsePositives} matched`);
+
+  // 5b. The big false-positive set: --fp-clips clips of 3, 5 and 10 s from the corpus (generated
+  // music of the library's styles, speech, noises, near-silence) and the outside songs, each clean,
+  // noisy or under a real-world capture condition.
+  const fpStats = { n: 0, matched: 0, scores: [] as number[], conf: [] as number[], byKind: new Map<string, { n: number; matched: number; max: number }>() };
+  if (opts.fpClips > 0) {
+    const corpus = await ensureOutsideCorpus(CACHE_DIR, { songs: 48, seed: opts.seed, rate: FP_SAMPLE_RATE, log });
+    const kindOf = new Map<Source, string>();
+    const corpusSources = corpus.map((c: OutsideItem) => {
+      const s: Source = { key: `corpus/${c.label}`, pcm: c.pcm, seconds: c.pcm.length / FP_SAMPLE_RATE };
+      kindOf.set(s, c.kind);
+      return s;
+    });
+    for (const s of outSources) kindOf.set(s, "music");
+    const rngFp = new Rng(opts.seed * 19 + 7);
+    const music = [...outSources, ...corpusSources.filter((s) => kindOf.get(s) === "music")];
+    const speech = corpusSources.filter((s) => kindOf.get(s) === "speech");
+    const other = corpusSources.filter((s) => kindOf.get(s) === "noise" || kindOf.get(s) === "quiet");
+    const fpPlans: ClipPlan[] = [];
+    const conditions: Condition[] = ["clean", "clean", "white+10", "pink0", "mp3-64k", ...CAPTURES];
+    for (let i = 0; i < opts.fpClips; i++) {
+      const from = i % 10 < 7 ? music : i % 10 < 9 ? speech : other;
+      const seconds = [3, 5, 10, 10][i % 4];
+      let condition = rngFp.pick(conditions);
+      if (condition === "mp3-64k" && !from[0].song) condition = "clean";
+      fpPlans.push(...planClips(from, 1, seconds, condition, rngFp));
+    }
+    log(`[false positives] ${fpPlans.length} clips of audio not in the library (${music.length} songs, ${speech.length} talkers, ${other.length} noises)…`);
+    await runClips(ctx, index, fpPlans, () => null, (p, r) => {
+      const kind = kindOf.get(p.source) ?? "music";
+      const k = fpStats.byKind.get(kind) ?? { n: 0, matched: 0, max: 0 };
+      k.n++;
+      fpStats.n++;
+      if (r.matched) k.matched++, fpStats.matched++;
+      k.max = Math.max(k.max, r.bestScore);
+      fpStats.byKind.set(kind, k);
+      fpStats.scores.push(r.bestScore);
+      fpStats.conf.push(r.bestConfidence);
+    });
+    log(`[false positives] ${fpStats.matched} of ${fpStats.n} matched`);
+  }
 
   // 6. Dedupe
   let sameOk = 0, sameN = 0, falseDedupe = 0, outsideN = 0;
@@ -400,6 +557,10 @@ async function main(): Promise<void> {
   const wrongTotal = [...tallies.values()].reduce((s, t) => s + t.wrong, 0);
   const rowsPerHour = rows / hours;
   const p50 = quantile(queryMs10, 0.5), p95 = quantile(queryMs10, 0.95);
+  const allRight = [...rightScores, ...rightScoresReal];
+  const scoreMargin = `top non-matching score: max ${quantile(fpStats.scores, 1).toFixed(1)}, p99 ${quantile(fpStats.scores, 0.99).toFixed(1)}, p90 ${quantile(fpStats.scores, 0.9).toFixed(1)}` +
+    ` (highest confidence ${quantile(fpStats.conf, 1).toFixed(2)}, p99 ${quantile(fpStats.conf, 0.99).toFixed(2)}); right matches: min ${quantile(allRight, 0).toFixed(1)}, p1 ${quantile(allRight, 0.01).toFixed(1)}, p5 ${quantile(allRight, 0.05).toFixed(1)}, median ${quantile(allRight, 0.5).toFixed(1)}` +
+    `; match threshold: score ≥ ${2 * NOISE_FLOOR}, confidence ≥ ${MIN_CONFIDENCE}`;
 
   log("\n==================== bench/fingerprint summary ====================");
   log(`  library                  ${lib.songs.length} songs, ${(hours).toFixed(2)} h (${formatList}; ${styleList})`);
@@ -420,11 +581,21 @@ async function main(): Promise<void> {
     const target = targets[k];
     log(`  ${k.padEnd(13)} ${`${t.right}/${t.n}`.padStart(7)} ${pct(t.right, t.n).padStart(8)} ${String(t.wrong).padStart(5)} ${String(t.none).padStart(6)}   ${target ? `≥ ${(target * 100).toFixed(0)} % ${acc(k) >= target ? "met" : "NOT MET"}` : ""}`);
   }
+  log("  real-world conditions (10 s clips):");
+  for (const c of REAL) {
+    const k = `10s ${c}`;
+    const t = tally(k);
+    log(`  ${k.padEnd(17)} ${`${t.right}/${t.n}`.padStart(7)} ${pct(t.right, t.n).padStart(8)} ${String(t.wrong).padStart(5)} ${String(t.none).padStart(6)}`);
+  }
   log("");
   log(`  false positives          ${falsePositives} of ${negatives} clips not in the library${falsePositives ? "   ← MUST BE 0" : ""}; wrong song/offset among matches: ${wrongTotal}`);
   log(`  closest calls            best score of a clip not in the library: max ${negScoreMax.toFixed(1)}, p90 ${quantile(negScores, 0.9).toFixed(1)} (a match needs ≥ ${2 * NOISE_FLOOR}); ` +
     `highest confidence ${negConfMax.toFixed(2)} (needs ≥ ${MIN_CONFIDENCE}); right matches scored min ${quantile(rightScores, 0).toFixed(1)}, p5 ${quantile(rightScores, 0.05).toFixed(1)}`);
-  log(`  query, 10 s clip         lookup + match p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (all clips p95 ${quantile(queryMsAll, 0.95).toFixed(1)} ms); fingerprinting the clip p50 ${quantile(fpMs10, 0.5).toFixed(1)} ms`);
+  if (fpStats.n) {
+    log(`  false positives, corpus  ${fpStats.matched} of ${fpStats.n} clips (3/5/10 s; ${[...fpStats.byKind].map(([k, v]) => `${k} ${v.n}: ${v.matched} matched, top score max ${v.max.toFixed(1)}`).join("; ")})`);
+    log(`  score margin             ${scoreMargin}`);
+  }
+  log(`  query, 10 s clip         lookup + match p50 ${p50.toFixed(1)} ms, p95 ${p95.toFixed(1)} ms (all clips p95 ${quantile(queryMsAll, 0.95).toFixed(1)} ms; real-world conditions p95 ${quantile(queryMsReal, 0.95).toFixed(1)} ms); fingerprinting the clip p50 ${quantile(fpMs10, 0.5).toFixed(1)} ms`);
   if (opts.dedupe > 0) log(`  dedupe                   ${sameOk}/${sameN} re-encoded copies "same"; ${falseDedupe} false "same"/"related" (copies and ${outsideN} outside songs)`);
   log(`  load average (1 min)     ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${os.cpus().length} cores`);
   log("====================================================================");
@@ -438,7 +609,12 @@ async function main(): Promise<void> {
       { figure: "index rows per hour of audio", measured: `${(rowsPerHour / 1000).toFixed(0)} k (≈ ${((rowsPerHour * ROW_BYTES) / 1024 ** 2).toFixed(1)} MB/h at ${ROW_BYTES} B/row)` },
       ...Object.entries(targets).map(([k, target]) => ({ figure: `accuracy ${k}`, measured: pct(tally(k).right, tally(k).n), target: `≥ ${target * 100} %`, met: acc(k) >= target })),
       ...LENGTHS.flatMap((s) => CONDITIONS.filter((c) => !targets[`${s}s ${c}`]).map((c) => ({ figure: `accuracy ${s}s ${c}`, measured: pct(tally(`${s}s ${c}`).right, tally(`${s}s ${c}`).n) }))),
+      ...REAL.map((c) => ({ figure: `accuracy 10s ${c}`, measured: pct(tally(`10s ${c}`).right, tally(`10s ${c}`).n) })),
       { figure: "false positives (clips not in the library)", measured: `${falsePositives} / ${negatives}`, target: "0", met: falsePositives === 0 },
+      ...(fpStats.n ? [
+        { figure: "false positives, corpus (generated music, speech, noise; clean, noisy, captured)", measured: `${fpStats.matched} / ${fpStats.n}`, target: "0", met: fpStats.matched === 0 },
+        { figure: "scores: non-matching vs right matches", measured: scoreMargin },
+      ] : []),
       { figure: "query lookup + match, 10 s clip, p50 / p95", measured: `${p50.toFixed(1)} / ${p95.toFixed(1)} ms`, target: "< 50 ms", ratio: (p95 / 50).toFixed(2), met: p95 < 50 },
       ...(opts.dedupe > 0 ? [{ figure: "dedupe: re-encoded copies same / false same-or-related", measured: `${sameOk}/${sameN} / ${falseDedupe}`, met: sameOk === sameN && falseDedupe === 0 }] : []),
     ];
@@ -458,7 +634,7 @@ async function main(): Promise<void> {
   } else {
     log("Not recorded in bench/RESULTS.md (add --record to append this run).");
   }
-  if (falsePositives > 0) process.exitCode = 1;
+  if (falsePositives > 0 || fpStats.matched > 0) process.exitCode = 1;
 }
 
 function cleanup(): void {
