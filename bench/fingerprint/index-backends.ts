@@ -14,6 +14,8 @@ export interface BenchIndex {
   readonly name: string;
   add(songId: number, fp: Fingerprint): Promise<void> | void;
   lookup(hashes: Uint32Array): Promise<HashRow[]> | HashRow[];
+  /** A song's stored landmarks (for verification, lib/fingerprint/query.ts). */
+  landmarks(songId: number): Promise<Fingerprint | null> | Fingerprint | null;
   /** Rows held. */
   rows(): Promise<number> | number;
   /** Bytes on disk, when the store can tell (null: in memory, or unknown). */
@@ -28,6 +30,7 @@ export function memoryIndex(): BenchIndex {
     name: "memory",
     add: (songId, fp) => void index.add(songId, fp),
     lookup: (hashes) => index.lookup(hashes),
+    landmarks: (songId) => index.landmarks(songId),
     rows: () => index.size,
     bytes: () => null,
     close: () => {},
@@ -50,6 +53,7 @@ export async function sqliteIndex(): Promise<BenchIndex> {
       await index.replace(songId, fp, { version: FINGERPRINT_VERSION });
     },
     lookup: (hashes) => index.lookup(hashes),
+    landmarks: (songId) => index.landmarks(songId),
     rows: async () => (await index.stats()).hashes,
     bytes: async () => (await index.stats()).indexBytes,
     async close() {

@@ -45,7 +45,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodePcm, decodePcmAll } from "../../lib/media/pcm.js";
 import { FP_SAMPLE_RATE, FRAME_SEC, INDEX_OPTIONS, LandmarkExtractor, QUERY_OPTIONS, type Fingerprint } from "../../lib/fingerprint/landmarks.js";
-import { MIN_CONFIDENCE, NOISE_FLOOR, compareWhole, identify } from "../../lib/fingerprint/match.js";
+import { MIN_CONFIDENCE, NOISE_FLOOR, compareWhole } from "../../lib/fingerprint/match.js";
+import { MIN_PEAK_Z, SPEED_STEPS, clipQueries, identifyClip, type ClipResult } from "../../lib/fingerprint/query.js";
 import { Rng } from "../lib/prng.js";
 import { appendResults, machine, type Row } from "../lib/results-md.js";
 import { BACKENDS, type BenchIndex } from "./index-backends.js";
@@ -184,10 +185,14 @@ const LENGTHS = [10, 5];
 /** Bump when a capture condition changes: cached captured clips are keyed by it. */
 const CAPTURE_VERSION = 1;
 
-interface ClipResult {
-  /** The best candidate's score and confidence (0 when there is none). */
+interface ClipOutcome {
+  /** The match's score, confidence and peak z-score; without a match, the best any candidate reached
+   * over the speeds tried (z: of hash matches that failed verification; 0 when none). */
   bestScore: number;
   bestConfidence: number;
+  z: number;
+  /** The speed the match was found at (1: the clip as it came). */
+  speed: number;
   right: boolean;
   wrong: boolean;
   fingerprintMs: number;
@@ -299,21 +304,27 @@ async function clipAudio(ctx: Ctx, p: ClipPlan, decoded: Float32Array): Promise<
   }
 }
 
-async function runQuery(index: BenchIndex, samples: Float32Array): Promise<{ fp: Fingerprint; res: ReturnType<typeof identify>; fingerprintMs: number; queryMs: number; rows: number }> {
+interface QueryRun {
+  res: ClipResult;
+  fingerprintMs: number;
+  queryMs: number;
+}
+
+/** The service's path: the plain clip's landmarks (timed apart), then lookup, match, verification and,
+ * when nothing matched, the speed search (its fingerprints included in queryMs). */
+async function runQuery(index: BenchIndex, samples: Float32Array): Promise<QueryRun> {
   const t0 = performance.now();
-  const x = new LandmarkExtractor(QUERY_OPTIONS);
-  x.push(samples);
-  const fp = x.finish();
+  const queries = clipQueries(samples);
+  queries[0].fingerprint();
   const t1 = performance.now();
-  const rows = await index.lookup(fp.hashes);
-  const res = identify(fp, rows);
+  const res = await identifyClip(queries, index);
   const t2 = performance.now();
-  return { fp, res, fingerprintMs: t1 - t0, queryMs: t2 - t1, rows: rows.length };
+  return { res, fingerprintMs: t1 - t0, queryMs: t2 - t1 };
 }
 
 /** Plans every clip first, then decodes each source once and runs its clips. */
 async function runClips(ctx: Ctx, index: BenchIndex, plans: ClipPlan[], songIdOf: (s: Source) => number | null,
-  onResult: (p: ClipPlan, r: ClipResult & { matched: boolean }) => void): Promise<void> {
+  onResult: (p: ClipPlan, r: ClipOutcome & { matched: boolean }) => void): Promise<void> {
   const bySource = new Map<Source, ClipPlan[]>();
   for (const p of plans) bySource.set(p.source, [...(bySource.get(p.source) ?? []), p]);
   for (const [source, list] of bySource) {
@@ -323,10 +334,12 @@ async function runClips(ctx: Ctx, index: BenchIndex, plans: ClipPlan[], songIdOf
       const q = await runQuery(index, samples);
       const m = q.res.match;
       const expected = songIdOf(source);
-      const tol = OFFSET_TOLERANCE_SEC + (Math.abs(speedOf(p.condition) - 1) * p.seconds) / 2;
-      const right = !!m && expected !== null && m.songId === expected && Math.abs(m.offsetSec - expectedOffset(p)) <= tol;
-      const best = q.res.candidates[0];
-      onResult(p, { bestScore: best?.score ?? 0, bestConfidence: best?.confidence ?? 0, right, wrong: !!m && !right, matched: !!m, fingerprintMs: q.fingerprintMs, queryMs: q.queryMs, hashes: q.fp.hashes.length, rows: q.rows });
+      const right = !!m && expected !== null && m.songId === expected && Math.abs(m.offsetSec - expectedOffset(p)) <= OFFSET_TOLERANCE_SEC;
+      onResult(p, {
+        bestScore: m ? m.score : q.res.bestScore, bestConfidence: m ? m.confidence : q.res.bestConfidence, z: m ? m.verification.z : q.res.bestZ,
+        speed: m?.speed ?? 1, right, wrong: !!m && !right, matched: !!m, fingerprintMs: q.fingerprintMs, queryMs: q.queryMs,
+        hashes: q.res.fingerprint.hashes.length, rows: q.res.rows,
+      });
     }
   }
 }
@@ -418,7 +431,7 @@ async function main(): Promise<void> {
   const tallies = new Map<string, Tally>();
   const queryMs10: number[] = [], queryMsAll: number[] = [], queryMsReal: number[] = [], fpMs10: number[] = [], rows10: number[] = [];
   const queryHashRate: number[] = [];
-  const rightScores: number[] = [], rightScoresReal: number[] = [];
+  const rightScores: number[] = [], rightScoresReal: number[] = [], rightZ: number[] = [];
   const plans: ClipPlan[] = [];
   for (const seconds of LENGTHS) for (const c of CONDITIONS) plans.push(...planClips(libSources, opts.clips, seconds, c, rng));
   // The real-world conditions draw from a generator of their own: the plans above stay as they were.
@@ -426,12 +439,12 @@ async function main(): Promise<void> {
   const realPlans = REAL.flatMap((c) => planClips(libSources, opts.clips, 10, c, rngReal));
   log(`[query] ${plans.length} clips (${opts.clips} per condition and length) + ${realPlans.length} under real-world conditions…`);
   const tq = performance.now();
-  const onClip = (p: ClipPlan, r: ClipResult) => {
+  const onClip = (p: ClipPlan, r: ClipOutcome) => {
     const key = `${p.seconds}s ${p.condition}`;
     const t = tallies.get(key) ?? { right: 0, wrong: 0, none: 0, n: 0 };
     t.n++;
     const real = (REAL as string[]).includes(p.condition);
-    if (r.right) t.right++, (real ? rightScoresReal : rightScores).push(r.bestScore);
+    if (r.right) t.right++, (real ? rightScoresReal : rightScores).push(r.bestScore), rightZ.push(r.z);
     else if (r.wrong) t.wrong++;
     else t.none++;
     tallies.set(key, t);
@@ -465,7 +478,7 @@ async function main(): Promise<void> {
     for (const kind of ["white", "pink"] as const) {
       const n = noise(kind, 10 * FP_SAMPLE_RATE, new Rng(opts.seed + kind.length)).map((v) => v * 0.1);
       const q = await runQuery(index, n);
-      tally(!!q.res.match, q.res.candidates[0]?.score ?? 0, q.res.candidates[0]?.confidence ?? 0);
+      tally(!!q.res.match, q.res.bestScore, q.res.bestConfidence);
     }
   }
   log(`[negatives] ${negatives} clips of audio not in the library: ${falsePositives} matched`);
@@ -473,7 +486,7 @@ async function main(): Promise<void> {
   // 5b. The big false-positive set: --fp-clips clips of 3, 5 and 10 s from the corpus (generated
   // music of the library's styles, speech, noises, near-silence) and the outside songs, each clean,
   // noisy or under a real-world capture condition.
-  const fpStats = { n: 0, matched: 0, scores: [] as number[], conf: [] as number[], byKind: new Map<string, { n: number; matched: number; max: number }>() };
+  const fpStats = { n: 0, matched: 0, scores: [] as number[], conf: [] as number[], z: [] as number[], byKind: new Map<string, { n: number; matched: number; max: number }>() };
   if (opts.fpClips > 0) {
     const corpus = await ensureOutsideCorpus(CACHE_DIR, { songs: 48, seed: opts.seed, rate: FP_SAMPLE_RATE, log });
     const kindOf = new Map<Source, string>();
@@ -507,6 +520,7 @@ async function main(): Promise<void> {
       fpStats.byKind.set(kind, k);
       fpStats.scores.push(r.bestScore);
       fpStats.conf.push(r.bestConfidence);
+      fpStats.z.push(r.z);
     });
     log(`[false positives] ${fpStats.matched} of ${fpStats.n} matched`);
   }
@@ -560,7 +574,9 @@ async function main(): Promise<void> {
   const allRight = [...rightScores, ...rightScoresReal];
   const scoreMargin = `top non-matching score: max ${quantile(fpStats.scores, 1).toFixed(1)}, p99 ${quantile(fpStats.scores, 0.99).toFixed(1)}, p90 ${quantile(fpStats.scores, 0.9).toFixed(1)}` +
     ` (highest confidence ${quantile(fpStats.conf, 1).toFixed(2)}, p99 ${quantile(fpStats.conf, 0.99).toFixed(2)}); right matches: min ${quantile(allRight, 0).toFixed(1)}, p1 ${quantile(allRight, 0.01).toFixed(1)}, p5 ${quantile(allRight, 0.05).toFixed(1)}, median ${quantile(allRight, 0.5).toFixed(1)}` +
-    `; match threshold: score ≥ ${2 * NOISE_FLOOR}, confidence ≥ ${MIN_CONFIDENCE}`;
+    `; match threshold: score ≥ ${2 * NOISE_FLOOR}, confidence ≥ ${MIN_CONFIDENCE}` +
+    `. Peak z (verification): non-matching max ${quantile(fpStats.z, 1).toFixed(1)}, p99 ${quantile(fpStats.z, 0.99).toFixed(1)}; right matches min ${quantile(rightZ, 0).toFixed(1)}, p1 ${quantile(rightZ, 0.01).toFixed(1)}, p5 ${quantile(rightZ, 0.05).toFixed(1)}; needs ≥ ${MIN_PEAK_Z}` +
+    `; speed search ${SPEED_STEPS.join(", ")} when the plain clip finds nothing`;
 
   log("\n==================== bench/fingerprint summary ====================");
   log(`  library                  ${lib.songs.length} songs, ${(hours).toFixed(2)} h (${formatList}; ${styleList})`);

@@ -15,6 +15,8 @@ export class MemoryIndex {
   private used = 0;
   private live = 0;
   private readonly bySong = new Map<number, number>();
+  /** Each song's fingerprint as added (a reference, not a copy), for verification (query.ts). */
+  private readonly fps = new Map<number, Fingerprint>();
 
   /** Index rows held. */
   get size(): number {
@@ -46,6 +48,7 @@ export class MemoryIndex {
       added++;
     }
     this.bySong.set(songId, added);
+    this.fps.set(songId, fp);
     this.live += added;
     return added;
   }
@@ -55,6 +58,7 @@ export class MemoryIndex {
     const n = this.bySong.get(songId);
     if (n === undefined) return;
     this.bySong.delete(songId);
+    this.fps.delete(songId);
     this.live -= n;
     const { heads, next, songs } = this;
     for (let h = 0; h < heads.length; h++) {
@@ -68,6 +72,11 @@ export class MemoryIndex {
         else next[prev] = next[r];
       }
     }
+  }
+
+  /** The song's landmarks as added, or null. */
+  landmarks(songId: number): Fingerprint | null {
+    return this.fps.get(songId) ?? null;
   }
 
   /** Every row holding one of `hashes` (each distinct hash looked up once). */

@@ -6,12 +6,14 @@
 // compares it with the library (merge, relate) and indexes it. Recomputing replaces the song's
 // hashes, so running the stage twice leaves the same index.
 // `fingerprint.identify` takes a clip (a stream: an upload through POST /api/identify), computes
-// its landmarks at query density and asks fpindex.match which song and where it is.
+// its landmarks at query density and asks fpindex.match which song and where it is; when nothing
+// matches, it asks again for the clip at a few playback speeds (lib/fingerprint/query.ts).
 import type { Readable } from "node:stream";
 import type { Context, Service, ServiceSchema } from "moleculer";
 import { decodePcm } from "../../lib/media/pcm.js";
 import { decodeFailure, readMedia, type MediaInfo } from "../../lib/media/read-media.js";
-import { FINGERPRINT_VERSION, FP_SAMPLE_RATE, LandmarkExtractor, QUERY_OPTIONS } from "../../lib/fingerprint/landmarks.js";
+import { FINGERPRINT_VERSION, FP_SAMPLE_RATE, LandmarkExtractor } from "../../lib/fingerprint/landmarks.js";
+import { clipQueries } from "../../lib/fingerprint/query.js";
 import { encodeU32 } from "../../lib/fingerprint/codec.js";
 import { ChromaprintSink, fpcalcPath } from "../../lib/fingerprint/fpcalc.js";
 import { validationError } from "../../lib/errors.js";
@@ -72,25 +74,34 @@ const FingerprintService: ServiceSchema = {
         if (!stream || typeof (stream as Readable).pipe !== "function") {
           throw validationError([{ field: "file", message: "Send the clip as multipart/form-data with one file field" }]);
         }
-        const extractor = new LandmarkExtractor(QUERY_OPTIONS);
         const ext = /\.([a-z0-9]{2,5})$/i.exec(ctx.meta.filename ?? "")?.[1];
+        const blocks: Float32Array[] = [];
         try {
-          for await (const block of decodePcm(stream, { sampleRate: FP_SAMPLE_RATE, durationSec: MAX_CLIP_SECONDS, formatHint: ext })) {
-            extractor.push(block);
-          }
+          for await (const block of decodePcm(stream, { sampleRate: FP_SAMPLE_RATE, durationSec: MAX_CLIP_SECONDS, formatHint: ext })) blocks.push(block);
         } catch (err) {
           throw decodeFailure(err, "file");
         }
-        const fp = extractor.finish();
-        if (fp.durationSec < MIN_CLIP_SECONDS) {
-          throw validationError([{ field: "file", message: `The clip has ${fp.durationSec.toFixed(1)} s of audio; at least ${MIN_CLIP_SECONDS} s are needed` }]);
+        const samples = new Float32Array(blocks.reduce((n, b) => n + b.length, 0));
+        blocks.reduce((at, b) => (samples.set(b, at), at + b.length), 0);
+        if (samples.length / FP_SAMPLE_RATE < MIN_CLIP_SECONDS) {
+          throw validationError([{ field: "file", message: `The clip has ${(samples.length / FP_SAMPLE_RATE).toFixed(1)} s of audio; at least ${MIN_CLIP_SECONDS} s are needed` }]);
         }
-        return ctx.call("fpindex.match", {
-          frames: fp.frames,
-          durationSec: fp.durationSec,
-          hashes: encodeU32(fp.hashes),
-          times: encodeU32(fp.times),
-        });
+        // The clip as it came, then — only when that finds nothing — the speed search
+        // (lib/fingerprint/query.ts): each a query of its own, verified where the index is.
+        let first: Record<string, any> | null = null;
+        for (const q of clipQueries(samples)) {
+          const fp = q.fingerprint();
+          const res = await ctx.call<Record<string, any>, object>("fpindex.match", {
+            frames: fp.frames,
+            durationSec: fp.durationSec,
+            hashes: encodeU32(fp.hashes),
+            times: encodeU32(fp.times),
+            speed: q.speed,
+          });
+          first ??= res;
+          if (res.match) return q.speed === 1 ? res : { ...res, candidates: first.candidates, clip: first.clip };
+        }
+        return first;
       },
     },
   },

@@ -14,7 +14,8 @@ import { DbMixin } from "../../mixins/db.mixin.js";
 import type { Database } from "../../lib/db/connection.js";
 import { decodeU32 } from "../../lib/fingerprint/codec.js";
 import type { Fingerprint } from "../../lib/fingerprint/landmarks.js";
-import { classifyDuplicate, duplicateCoverage, identify, rankCandidates, type Candidate } from "../../lib/fingerprint/match.js";
+import { classifyDuplicate, duplicateCoverage, rankCandidates, type Candidate } from "../../lib/fingerprint/match.js";
+import { identifyClip } from "../../lib/fingerprint/query.js";
 import { analyzeTitle, normalizeArtist, similarity } from "../../lib/ingest/playlists/match.js";
 import { requireAdmin, type Meta } from "../../lib/auth/access.js";
 import { notFound } from "../../lib/errors.js";
@@ -107,7 +108,9 @@ const FpIndexService: ServiceSchema = {
       },
     },
 
-    /** The best match for a clip's landmarks: song, offset in it, confidence — or no match. */
+    /** The best match for a clip's landmarks: song, offset in it, confidence — or no match. The hash
+     * vote's winner must also verify against the song's stored peaks (lib/fingerprint/query.ts).
+     * `speed`: the playback speed the landmarks were computed to undo (1: the clip as it came). */
     match: {
       visibility: "public",
       params: {
@@ -115,14 +118,24 @@ const FpIndexService: ServiceSchema = {
         durationSec: { type: "number", min: 0 },
         hashes: PACKED,
         times: PACKED,
+        speed: { type: "number", min: 0.5, max: 2, optional: true },
       },
       async handler(this: This, ctx: Context<any>) {
         const fp = fingerprintOf(ctx.params);
+        const speed: number = ctx.params.speed ?? 1;
         const t0 = performance.now();
-        const rows = await this.index.lookup(fp.hashes);
-        const lookupMs = performance.now() - t0;
-        const { match, candidates } = identify(fp, rows);
+        let lookupMs = 0;
+        const res = await identifyClip([{ speed, fingerprint: () => fp }], {
+          lookup: async (hashes) => {
+            const t = performance.now();
+            const rows = await this.index.lookup(hashes);
+            lookupMs += performance.now() - t;
+            return rows;
+          },
+          landmarks: (songId) => this.index.landmarks(songId),
+        });
         const matchMs = performance.now() - t0 - lookupMs;
+        const match = res.match;
         const song = match ? await ctx.call("songs.getSong", { id: match.songId }).catch((err) => {
           this.logger.warn(`identify: song ${match.songId} matched but could not be read: ${(err as Error).message}`);
           return null;
@@ -135,10 +148,10 @@ const FpIndexService: ServiceSchema = {
           coverage: round(c.coverage),
         });
         return {
-          match: match && song ? { ...out(match), song } : null,
-          candidates: candidates.slice(0, 3).map(out),
+          match: match && song ? { ...out(match), speed, verification: { z: round(match.verification.z, 1), peakRate: round(match.verification.rate) }, song } : null,
+          candidates: res.candidates.slice(0, 3).map(out),
           clip: { durationSec: round(fp.durationSec, 2), hashes: fp.hashes.length },
-          timing: { lookupMs: round(lookupMs, 1), matchMs: round(matchMs, 1), rows: rows.length },
+          timing: { lookupMs: round(lookupMs, 1), matchMs: round(matchMs, 1), rows: res.rows },
         };
       },
     },

@@ -143,6 +143,13 @@ export class FingerprintIndex {
   }
 
   /** Frames of each song that has a fingerprint (for coverage of the song matched). */
+  /** The song's stored landmarks only (for verifying a clip's match), or null. */
+  async landmarks(songId: number): Promise<Fingerprint | null> {
+    const [r] = await this.db.select<Record<string, any>>(`SELECT hashes, times, frames, duration_sec FROM fingerprint_songs WHERE song_id = ?`, [songId]);
+    if (!r) return null;
+    return { hashes: decodeU32(r.hashes), times: decodeU32(r.times), frames: Number(r.frames), durationSec: Number(r.duration_sec) };
+  }
+
   async frames(songIds: number[]): Promise<Map<number, number>> {
     const out = new Map<number, number>();
     if (!songIds.length) return out;
