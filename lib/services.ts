@@ -1,17 +1,18 @@
 // Which services a node runs. Names are Moleculer service names; groups name the usual
 // cluster roles (DESIGN §4). `system` runs on every node: it reports the node itself.
-export const SERVICES = ["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic", "probe", "fingerprint", "features", "system"] as const;
+export const SERVICES = ["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "embed", "stream", "subsonic", "probe", "fingerprint", "features", "system"] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** Services that keep data on this node's disk (the database, the library, the media store). */
-export const DATA_SERVICES: readonly ServiceName[] = ["users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic"];
+export const DATA_SERVICES: readonly ServiceName[] = ["users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "embed", "stream", "subsonic"];
 
 export const GROUPS: Record<string, ServiceName[]> = {
   // ingest reads the library folder and writes songs, media serves the audio files, pipeline
-  // keeps the stage states, fpindex the fingerprint index, stream sends the audio to players
-  // (and caches transcodes), subsonic answers the Subsonic API: they live where the data does.
-  library: ["users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic"],
-  core: ["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic"],
+  // keeps the stage states, fpindex the fingerprint index, embed the sonic space, stream sends the
+  // audio to players (and caches transcodes), subsonic answers the Subsonic API: they live where
+  // the data does.
+  library: ["users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "embed", "stream", "subsonic"],
+  core: ["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "embed", "stream", "subsonic"],
   // Stateless stage workers: no database, no shared disk; audio arrives as a stream.
   workers: ["probe", "fingerprint", "features"],
   all: [...SERVICES],
@@ -50,6 +51,7 @@ const LOADERS: Record<ServiceName, () => Promise<{ default: unknown }>> = {
   fpindex: () => import("../services/fingerprint/fpindex.service.js"),
   fingerprint: () => import("../services/fingerprint/fingerprint.service.js"),
   features: () => import("../services/features.service.js"),
+  embed: () => import("../services/embed.service.js"),
   stream: () => import("../services/stream/stream.service.js"),
   subsonic: () => import("../services/subsonic/subsonic.service.js"),
   system: () => import("../services/system.service.js"),

@@ -13,6 +13,7 @@
 
 import { FINGERPRINT_VERSION } from "../lib/fingerprint/landmarks.js";
 import { FEATURES_VERSION } from "../lib/features/analyze.js";
+import { EMBED_VERSION } from "../lib/embed/model.js";
 
 export interface RetryPolicy {
   /** Attempts in all, the first included. */
@@ -72,12 +73,22 @@ export const STAGES: readonly StageDef[] = [
   {
     name: "features",
     action: "features.extract",
-    next: null,
+    next: "embed",
     version: FEATURES_VERSION,
     concurrency: 2,
     timeoutMs: 15 * 60_000,
     retry: { attempts: 4, baseMs: 2_000, maxMs: 2 * 60_000 },
     description: "One decode: tempo and beat grid, key and mode, EBU R128 loudness, true peak and the gain to the target, energy, danceability, valence/arousal, spectral shape, onset rate, MFCC statistics, instrumental estimate.",
+  },
+  {
+    name: "embed",
+    action: "embed.song",
+    next: null,
+    version: EMBED_VERSION,
+    concurrency: 4,
+    timeoutMs: 2 * 60_000,
+    retry: { attempts: 4, baseMs: 2_000, maxMs: 2 * 60_000 },
+    description: "The song's place in the sonic space: a descriptor from its audio features (timbre, spectrum, rhythm, dynamics, mood), projected by a model fitted on this library (refitted as the library grows); answers similar songs, sonic paths and the Subsonic sonicSimilarity extension.",
   },
 ];
 

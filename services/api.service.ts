@@ -326,6 +326,11 @@ const ApiService: ServiceSchema = {
           "GET songs/:id/fingerprint": "fpindex.forSong",
           "GET songs/:id/chromaprint": "fpindex.chromaprint",
           "GET fingerprints/stats": "fpindex.stats",
+          "GET songs/:id/similar": "embed.similar",
+          "GET songs/:id/embedding": "embed.forSong",
+          "GET embed/path": "embed.songPath",
+          "GET embed/status": "embed.status",
+          "POST embed/refit": "embed.refit",
           "GET dedupe/merges": "fpindex.merges",
           "POST dedupe/merges/:id/undo": "fpindex.undoMerge",
 

@@ -175,6 +175,23 @@ const SongsService: ServiceSchema = {
       },
     },
 
+    /**
+     * Songs by id, in the order given, for services that rank songs (embed's neighbours and
+     * paths): ids of unknown songs and of songs merged into another are left out.
+     */
+    getMany: {
+      visibility: "public",
+      params: { ids: { type: "array", items: { type: "number", integer: true, positive: true }, max: 1000 } },
+      async handler(this: This, ctx: Context<{ ids: number[] }>) {
+        const ids = [...new Set(ctx.params.ids)];
+        if (!ids.length) return [];
+        const rows = await this.database.select<Record<string, any>>(
+          `SELECT ${DTO_SELECT} FROM songs s WHERE s.merged_into IS NULL AND s.id IN (${ids.map(() => "?").join(", ")})`, ids);
+        const byId = new Map(rows.map((r) => [Number(r.id), r]));
+        return ids.filter((id) => byId.has(id)).map((id) => songDto(byId.get(id)!));
+      },
+    },
+
     /** What the feature-extract stage measured (GET /api/songs/:id/features). */
     getFeatures: {
       params: { id: { type: "number", integer: true, positive: true, convert: true } },

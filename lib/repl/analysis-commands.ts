@@ -1,6 +1,7 @@
 // REPL commands for what the analysis stages found: `identify <file>` (which song is this clip?),
 // `dedupe [merges|undo <id>|song <id>]` (the fingerprint's merge decisions, and undoing one),
-// `features <song id>` (tempo, key, loudness … of a song).
+// `features <song id>` (tempo, key, loudness … of a song), `similar <id> [to]` (the songs that sound
+// most like it, or a sonic path to another song).
 import fs from "node:fs";
 import path from "node:path";
 import type { ServiceBroker } from "moleculer";
@@ -66,6 +67,19 @@ export function analysisCommands(print: Print): ReplCommand[] {
           `loudness ${f.loudness?.toFixed(1)} LUFS, true peak ${f.truePeak?.toFixed(1)} dBTP, gain ${f.gainDb?.toFixed(1)} dB to ${x.loudness?.targetLufs} LUFS`,
           `energy ${pct(f.energy)}, danceability ${pct(f.danceability)}, valence ${pct(f.valence)}, instrumental ${pct(f.instrumental)}`,
         ].join("\n"));
+      },
+    },
+    {
+      command: "similar <id> [to]",
+      description: "The songs that sound most like a song; with a second id, a sonic path from the first to the second",
+      options: [{ option: "-n, --count <count>", description: "How many songs (default 10, a path 12)" }],
+      async action(broker: ServiceBroker, args) {
+        const count = args.options?.count ? Number(args.options.count) : undefined;
+        const r = args.to
+          ? await broker.call<Record<string, any>, object>("embed.songPath", { from: Number(args.id), to: Number(args.to), count: count ?? 12 })
+          : await broker.call<Record<string, any>, object>("embed.similar", { id: Number(args.id), count: count ?? 10 });
+        print(textTable(["song", "title", "artist", "tempo", "distance"], r.results.map((x: any) => [
+          `#${x.song.id}`, x.song.title, x.song.artist ?? "", x.song.tempo ? `${Math.round(x.song.tempo)}` : "", x.distance.toFixed(3)])));
       },
     },
   ];

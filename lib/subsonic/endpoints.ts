@@ -12,6 +12,7 @@ export const DATA_ENDPOINTS = [
   "getPlaylists", "getPlaylist", "createPlaylist", "updatePlaylist", "deletePlaylist",
   "scrobble", "star", "unstar", "setRating", "getNowPlaying",
   "getLyrics", "getLyricsBySongId", "getPlayQueue", "savePlayQueue",
+  "getSimilarSongs", "getSimilarSongs2", "getSonicSimilarTracks", "findSonicPath",
 ] as const;
 
 export const BYTE_ENDPOINTS = ["stream", "download", "getCoverArt"] as const;
@@ -25,16 +26,13 @@ export const EMPTY_ENDPOINTS: Record<string, Record<string, unknown>> = {
   getBookmarks: { bookmarks: {} },
   getChatMessages: { chatMessages: {} },
   getVideos: { videos: {} },
-  // Until the embed service gives songs a place in a sonic space: none (apps asking for a radio
-  // or an instant mix then fall back to their own).
-  getSimilarSongs: { similarSongs: {} },
-  getSimilarSongs2: { similarSongs2: {} },
 };
 
-/** OpenSubsonic extensions this server implements (the sonic similarity ones wait for the embed service). */
+/** OpenSubsonic extensions this server implements (sonicSimilarity is listed while a node runs the embed service). */
 export const EXTENSIONS: Array<{ name: string; versions: number[] }> = [
   { name: "apiKeyAuthentication", versions: [1] },
   { name: "formPost", versions: [1] },
   { name: "songLyrics", versions: [1] },
+  { name: "sonicSimilarity", versions: [1] },
   { name: "transcodeOffset", versions: [1] },
 ];

@@ -141,7 +141,13 @@ async function handle(this: SubsonicGateway, req: Req, res: ServerResponse, _nex
     const p = new Params(args);
     [format, callback] = formatOf(p);
     const name = String(req.$params.method ?? "").replace(/\.view$/, "");
-    if (name === "getOpenSubsonicExtensions") return send(res, format, envelope({ openSubsonicExtensions: EXTENSIONS }), callback);
+    if (name === "getOpenSubsonicExtensions") {
+      // Sonic similarity only while some node runs the embed service (as Ampache lists it only
+      // with its analysis plugin): a client that sees it offers sonic radios that must work.
+      const embed = this.broker.registry.actions.isAvailable("embed.nearest");
+      const extensions = EXTENSIONS.filter((e) => embed || e.name !== "sonicSimilarity");
+      return send(res, format, envelope({ openSubsonicExtensions: extensions }), callback);
+    }
     const empty = Object.hasOwn(EMPTY_ENDPOINTS, name);
     if (!DATA.has(name) && !BYTES.has(name) && !empty) {
       return send(res, format, envelope(null, { code: CODES.GENERIC, message: `Unknown or unsupported API method: ${name.slice(0, 60)}` }), callback, 404);

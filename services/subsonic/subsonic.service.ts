@@ -3,8 +3,9 @@
 // One action per endpoint, `subsonic.<endpoint>`, taking the request's parameters as
 // `{ args: { name: [values] } }` and the caller in ctx.meta.user, answering the payload that goes
 // in the envelope. The endpoints live one file per API area, as in Navidrome's server/subsonic:
-// system, browsing, album-lists, searching, playlists, annotation, lyrics. It also keeps the
-// credentials Subsonic apps sign in with (credentials.ts) and their REST endpoints.
+// system, browsing, album-lists, searching, playlists, annotation, lyrics, similarity (from the
+// embed service's sonic space). It also keeps the credentials Subsonic apps sign in with
+// (credentials.ts) and their REST endpoints.
 // Reads songs, playlists, users; writes play_events, user_song_stats, user_stars, api_keys,
 // users.subsonic_password; playlists are changed through the playlists service.
 import type { Context, Service, ServiceSchema } from "moleculer";
@@ -27,10 +28,11 @@ import type { Env, Handler } from "./env.js";
 import { lyrics } from "./lyrics.js";
 import { playlists } from "./playlists.js";
 import { searching } from "./searching.js";
+import { similarity } from "./similarity.js";
 import { system } from "./system.js";
 
 /** Every endpoint with a handler here (stream, download and getCoverArt are the gateway's). */
-export const HANDLERS: Record<string, Handler> = { ...system, ...browsing, ...albumLists, ...searching, ...playlists, ...annotation, ...lyrics, ...playQueue };
+export const HANDLERS: Record<string, Handler> = { ...system, ...browsing, ...albumLists, ...searching, ...playlists, ...annotation, ...lyrics, ...playQueue, ...similarity };
 
 /** Broadcast when a user's Subsonic password or API keys change: gateways forget what they had checked. */
 export const CREDENTIALS_CHANGED = "subsonic.credentials.changed";

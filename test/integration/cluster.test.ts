@@ -258,7 +258,7 @@ describe("Tonearm cluster over NATS (real processes)", () => {
     expect(songs).toContain("12 song(s)");
     expect(search).toContain("Track 04");
     for (const node of ["gw", "lib1", "lib2", "operator"]) expect(cluster).toContain(node);
-    expect(cluster).toMatch(/lib1\s+yes\s+fpindex,ingest,media,pipeline,playlists,songs,stream,subsonic,system,users/);
+    expect(cluster).toMatch(/lib1\s+yes\s+embed,fpindex,ingest,media,pipeline,playlists,songs,stream,subsonic,system,users/);
   }, 40_000);
 
   it("killing one node mid-load leaves the rest serving", async () => {

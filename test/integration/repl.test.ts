@@ -39,7 +39,7 @@ describe("tonearm repl", () => {
     expect(filtered).not.toContain("Here Comes the Sun");
     expect(search).toMatch(/Here Comes the Sun ~/);
     expect(none).toContain('no songs match "zzyzx"');
-    expect(cluster).toMatch(/api,features,fingerprint,fpindex,ingest,media,pipeline,playlists,probe,songs,stream,subsonic,system,users/);
+    expect(cluster).toMatch(/api,embed,features,fingerprint,fpindex,ingest,media,pipeline,playlists,probe,songs,stream,subsonic,system,users/);
   }, 60_000);
 
   it("adds files from a path, follows them through the pipeline, and shows status and failures", async () => {

@@ -133,6 +133,7 @@ describe("system and authentication", () => {
     expect(ext.status).toBe("ok");
     const names = ext.openSubsonicExtensions.map((e: { name: string }) => e.name);
     expect(names).toEqual(expect.arrayContaining(["songLyrics", "apiKeyAuthentication", "formPost", "transcodeOffset"]));
+    // This node runs no embed service, so no sonic similarity (test/integration/embed.test.ts has it).
     expect(names).not.toContain("sonicSimilarity");
   });
 
@@ -340,7 +341,7 @@ describe("annotation and lyrics", () => {
     expect(await api.scrobble({ id: "999999" })).toMatchObject({ status: "failed", error: { code: 70 } });
   });
 
-  it("getTopSongs: an artist's most played songs on this server (everyone's plays), then the rest; getSimilarSongs2 empty until embed", async () => {
+  it("getTopSongs: an artist's most played songs on this server (everyone's plays), then the rest; getSimilarSongs2 empty without the embed service", async () => {
     await bobApi.scrobble({ id: ids["Something"] });
     await bobApi.scrobble({ id: ids["Something"] });
     await api.scrobble({ id: ids["Yesterday"] });

@@ -22,9 +22,9 @@ describe("configuration", () => {
 
 describe("service selection", () => {
   it("expands groups and always adds the per-node system service", () => {
-    expect(resolveServices([])).toEqual(["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic", "probe", "fingerprint", "features", "system"]);
+    expect(resolveServices([])).toEqual(["api", "users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "embed", "stream", "subsonic", "probe", "fingerprint", "features", "system"]);
     expect(resolveServices(["api"])).toEqual(["api", "system"]);
-    expect(resolveServices(["library"])).toEqual(["users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "stream", "subsonic", "system"]);
+    expect(resolveServices(["library"])).toEqual(["users", "songs", "playlists", "ingest", "media", "pipeline", "fpindex", "embed", "stream", "subsonic", "system"]);
     // Stage workers carry no data services: a worker Pi needs no database and no music.
     expect(resolveServices(["workers"])).toEqual(["probe", "fingerprint", "features", "system"]);
   });

@@ -1,0 +1,94 @@
+// Subsonic similarity, answered from the sonic space (the embed service): the OpenSubsonic
+// sonicSimilarity extension — getSonicSimilarTracks (songs that sound like a song, with their
+// normalised distance) and findSonicPath (songs leading from one to another, with each one's
+// distance from the start) — and the classic getSimilarSongs / getSimilarSongs2 that apps use for
+// "instant mix" and artist radio: songs nearest a song, or nearest the centre of an album's or an
+// artist's songs (the artist's own songs included, as Subsonic describes it).
+// A song not analysed yet has no place in the space: its answers are empty lists, as they are
+// when no node runs the embed service. Reads songs, user_song_stats.
+import { Errors } from "moleculer";
+import { ALBUM_KEY, ARTIST_KEY, TRACK_ARTIST_KEY, parseAlbumId, parseArtistId, parseSongId } from "../../lib/subsonic/ids.js";
+import { PLAYABLE, SONG_COLUMNS, SONGS_FROM, songChild, type SongRow } from "../../lib/subsonic/mapping.js";
+import { keptSongId, marks, notFound, songIdOf, type Env, type Handler } from "./env.js";
+
+interface Match {
+  id: number;
+  distance: number;
+}
+
+/** The embed service's answer, or none when the song has no place yet or no node runs embed. */
+async function ask(env: Env, action: "embed.nearest" | "embed.path", params: object): Promise<Match[]> {
+  try {
+    return (await env.ctx.call<{ matches: Match[] }, object>(action, params)).matches;
+  } catch (err) {
+    if (err instanceof Errors.ServiceNotFoundError) return [];
+    if ((err as { type?: string }).type === "EMBEDDING_PENDING") return [];
+    throw err;
+  }
+}
+
+/** The matched songs a client may play, as `Child` objects in the order of the matches, with their distance. */
+async function children(env: Env, matches: Match[], limit: number, withDistance: boolean): Promise<Array<Record<string, unknown>>> {
+  if (!matches.length) return [];
+  const ids = matches.map((m) => m.id);
+  const rows = await env.db.select<SongRow>(
+    `SELECT ${SONG_COLUMNS} FROM ${SONGS_FROM} WHERE ${PLAYABLE} AND s.id IN (${marks(ids.length)})`, [env.user.id, ...ids]);
+  const byId = new Map(rows.map((r) => [Number(r.id), r]));
+  return matches.filter((m) => byId.has(m.id)).slice(0, limit)
+    .map((m) => (withDistance ? { ...songChild(byId.get(m.id)!), distance: m.distance } : songChild(byId.get(m.id)!)));
+}
+
+/** The songs an id stands for: a song, the songs of an album, or the songs of an artist (error 70 if none). */
+async function seedsOf(env: Env, raw: string): Promise<number[]> {
+  const album = parseAlbumId(raw);
+  const artist = album ? null : parseArtistId(raw);
+  let rows: Array<{ id: number }>;
+  if (album) {
+    rows = await env.db.select(`SELECT s.id FROM songs s WHERE ${PLAYABLE} AND ${ARTIST_KEY} = ? AND ${ALBUM_KEY} = ? LIMIT 1000`, [album.artistKey, album.albumKey]);
+  } else if (artist !== null) {
+    rows = await env.db.select(`SELECT s.id FROM songs s WHERE ${PLAYABLE} AND (${ARTIST_KEY} = ? OR ${TRACK_ARTIST_KEY} = ?) LIMIT 1000`, [artist, artist]);
+  } else {
+    if (parseSongId(raw) === null) throw notFound(`Song, album or artist ${raw.slice(0, 60)}`);
+    return [await keptSongId(env.db, songIdOf(raw))];
+  }
+  if (!rows.length) throw notFound(`${album ? "Album" : "Artist"} ${raw.slice(0, 60)}`);
+  return rows.map((r) => Number(r.id));
+}
+
+/** Songs near the seeds; the seeds themselves are left out for a song, kept for an album or artist radio. */
+async function similarTo(env: Env, seeds: number[], count: number, excludeSeeds: boolean) {
+  // Ask for a few more: songs without audio right now are not offered.
+  const matches = await ask(env, "embed.nearest", { ids: seeds, count: Math.min(500, count + 10), excludeSeeds });
+  return children(env, matches, count, false);
+}
+
+export const similarity: Record<string, Handler> = {
+  async getSonicSimilarTracks(env) {
+    const id = await keptSongId(env.db, songIdOf(env.p.required("id")));
+    const count = env.p.int("count", { min: 1, max: 500, fallback: 10 })!;
+    const matches = await ask(env, "embed.nearest", { ids: [id], count: Math.min(500, count + 10) });
+    return { sonicSimilarTracksResult: { sonicMatch: await children(env, matches, count, true) } };
+  },
+
+  async findSonicPath(env) {
+    const from = await keptSongId(env.db, songIdOf(env.p.required("startSongId")));
+    const to = await keptSongId(env.db, songIdOf(env.p.required("endSongId")));
+    const count = env.p.int("count", { min: 2, max: 200, fallback: 25 })!;
+    const matches = await ask(env, "embed.path", { from, to, count });
+    return { findSonicPathResult: { sonicMatch: await children(env, matches, count, true) } };
+  },
+
+  async getSimilarSongs(env) {
+    const raw = env.p.required("id");
+    const seeds = await seedsOf(env, raw);
+    const count = env.p.int("count", { min: 1, max: 500, fallback: 50 })!;
+    return { similarSongs: { song: await similarTo(env, seeds, count, parseSongId(raw) !== null && seeds.length === 1) } };
+  },
+
+  async getSimilarSongs2(env) {
+    const raw = env.p.required("id");
+    const seeds = await seedsOf(env, raw);
+    const count = env.p.int("count", { min: 1, max: 500, fallback: 50 })!;
+    return { similarSongs2: { song: await similarTo(env, seeds, count, parseSongId(raw) !== null && seeds.length === 1) } };
+  },
+};
