@@ -41,7 +41,7 @@ import { TruePeakMeter } from "./truepeak.js";
 import { VocalCueTracker } from "./vocals.js";
 
 /** Version of the algorithms: bump it when results change, so stored features can be recomputed. */
-export const FEATURES_VERSION = 3; // 2: loudness and loudness range from r128.ts, not ffmpeg's ebur128; 3: compound-meter level (tempo.ts), mode from the tonic triad's third (key.ts)
+export const FEATURES_VERSION = 4; // 2: loudness and loudness range from r128.ts, not ffmpeg's ebur128; 3: compound-meter level (tempo.ts), mode from the tonic triad's third (key.ts); 4: "too slow"/"too fast" count only when the level they point to is in range (tempo.ts: loudly mastered dance music no longer lands on ⅔ of its tempo)
 /** Rate of the PCM the analyzer reads: half of CD rate keeps everything up to 11 kHz, which is all
  * that tempo, key and timbre summaries need, at half the cost. */
 export const FEATURE_SAMPLE_RATE = 22050;

@@ -25,7 +25,9 @@
 //    - grid fit: how much of the onset strength lies within a frame of the beats and their quarter
 //      subdivisions, above what a grid that dense catches by chance — a level 3 : 2 off the true one
 //      leaves the sixteenths off its grid.
-//    Score = log comb + log prior − 3·slow − 3·fast + 2·fit; the best is the tempo. The prior is a
+//    Score = log comb + log prior − 3·slow − 3·fast + 2·fit, where slow and fast count only when the
+//    level they point to (twice, half or a third the tempo) is inside the tempo range — otherwise they
+//    would only push the choice to an unrelated level; the best is the tempo. The prior is a
 //    log-Gaussian over the tempo centred on 120 BPM, σ one octave (the "resonance" of tempo perception:
 //    Ellis 2007, after van Noorden & Moelants 1999 and Parncutt 1994); it settles what the structure
 //    leaves open. The weights were set on synthesized drum patterns (bench/features); they encode the
@@ -154,7 +156,9 @@ interface Level {
   /** Evidence (0 … 1) that the level is too slow (strong events between its beats) or too fast
    * (every other beat weak). */
   slow: number;
-  fast: number;
+  /** Evidence that every other beat is a subdivision (fast2), or two beats in three are (fast3). */
+  fast2: number;
+  fast3: number;
   /** How much of the onset strength falls on the beats and their quarter subdivisions (0 … 1). */
   fit: number;
   detail: string;
@@ -239,14 +243,20 @@ export function estimateTempo(env: Float32Array, frameRate: number, groups: { lo
     }
   }
   for (const l of levels) {
-    l.score = Math.log(Math.max(1e-6, l.comb)) + Math.log(prior(l.bpm)) - 3 * l.slow - 3 * l.fast + 2 * l.fit;
+    // "Too slow" and "too fast" argue for another level: they count only where that level is one
+    // the song may be reported at. A club track at 128 BPM has its hi-hats, pushed up by mastering
+    // (a treble lift, a brick-wall limiter), halfway between the beats: "too slow" — but 256 BPM is
+    // out of range, and the penalty would only hand the choice to an unrelated level (85 BPM, 2 : 3).
+    const slow = l.bpm * 2 <= maxBpm * 1.03 ? l.slow : 0;
+    const fast = Math.max(l.bpm / 2 >= minBpm * 0.97 ? l.fast2 : 0, l.bpm / 3 >= minBpm * 0.97 ? l.fast3 : 0);
+    l.score = Math.log(Math.max(1e-6, l.comb)) + Math.log(prior(l.bpm)) - 3 * slow - 3 * fast + 2 * l.fit;
   }
   levels.sort((a, b) => b.score - a.score);
   const chosen = levels[0];
   if (opts.debug) {
     for (const l of levels) {
       opts.debug(`${l.bpm.toFixed(2).padStart(7)} comb ${l.comb.toFixed(3)} clarity ${clarityOf(l.comb).toFixed(3)} on ${l.on.toFixed(2)} mid ${(l.mid / l.on).toFixed(2)} ` +
-        `slow ${l.slow.toFixed(2)} fast ${l.fast.toFixed(2)} fit ${l.fit.toFixed(2)} [${l.detail}] prior ${prior(l.bpm).toFixed(2)} score ${l.score.toFixed(2)}`);
+        `slow ${l.slow.toFixed(2)} fast ${l.fast2.toFixed(2)}/${l.fast3.toFixed(2)} fit ${l.fit.toFixed(2)} [${l.detail}] prior ${prior(l.bpm).toFixed(2)} score ${l.score.toFixed(2)}`);
     }
   }
   const clarity = clarityOf(chosen.comb);
@@ -282,7 +292,7 @@ function judge(x: Float32Array, parts: Float32Array[], frameRate: number, bpm: n
   let on = 0, mid = 0;
   const eo = [0, 0];
   const n = beats.length - 1;
-  if (n < 4) return { bpm, period, comb: combValue, beats, on: 0, mid: 0, slow: 0, fast: 0, fit: 0, detail: "", score: -Infinity };
+  if (n < 4) return { bpm, period, comb: combValue, beats, on: 0, mid: 0, slow: 0, fast2: 0, fast3: 0, fit: 0, detail: "", score: -Infinity };
   const g = parts.map(() => ({ on: 0, mid: 0, even: 0, odd: 0, mids: new Float32Array(n), thirds: [0, 0, 0] }));
   // Grid fit: the share of the onset strength within ±1 frame of the beats and their quarter
   // subdivisions, above what a grid that dense catches by chance.
@@ -345,9 +355,8 @@ function judge(x: Float32Array, parts: Float32Array[], frameRate: number, bpm: n
   });
   const agree3 = n >= 6 && phases.length > 0 && phases.every((p) => p.k === phases[0].k);
   const fast3 = agree3 ? clamp01((Math.min(...phases.map((p) => p.contrast)) - 0.1) / 0.3) : 0;
-  const fast = Math.max(fast2, fast3);
   const detail = `eo ${(Math.min(eo[0], eo[1]) / Math.max(eo[0], eo[1])).toFixed(2)} || ` + g.map((v) => `on ${(v.on / n).toFixed(2)} mid ${(v.mid / Math.max(1e-9, v.on)).toFixed(2)} par ${((v.even - v.odd) / Math.max(1e-9, v.even + v.odd)).toFixed(2)}`).join(" | ");
-  return { bpm, period, comb: combValue, beats, on: on / n, mid: mid / n, slow, fast, fit, detail, score: 0 };
+  return { bpm, period, comb: combValue, beats, on: on / n, mid: mid / n, slow, fast2, fast3, fit, detail, score: 0 };
 }
 
 /**

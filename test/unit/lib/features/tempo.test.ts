@@ -13,6 +13,7 @@ import { analyzeFile, FEATURE_SAMPLE_RATE, FeatureAnalyzer, type AnalyzerResult 
 import { autocorrelation, estimateTempo, prepareEnvelope } from "../../../../lib/features/tempo.js";
 import { trackBeats } from "../../../../lib/features/beats.js";
 import { encode, mono, PATTERNS, synthesize, type SongSpec } from "../../../../bench/features/synth.js";
+import { synthSong, writeAudio } from "../../../helpers/music.js";
 
 const BPMS = [70, 85, 96, 110, 120, 128, 140, 160, 174, 180];
 const ROCK = PATTERNS.findIndex((p) => p.name === "rock");
@@ -65,6 +66,20 @@ describe("tempo of a 4/4 kick–snare–hi-hat pattern (the quarter-note level, 
       const f = analyze({ seconds: 20, bpm, tonic: 2, mode: "minor", pattern, timbre: "pluck", seed: bpm + pattern });
       expect({ bpm, pattern: name, tempo: within(f.tempo.bpm, bpm, 0.02) }).toEqual({ bpm, pattern: name, tempo: true });
     }
+  });
+});
+
+describe("tempo of loudly mastered dance music", () => {
+  // Four-on-the-floor at club tempos, mastered the way dance records are: a treble lift and a
+  // brick-wall limiter 12 dB into it. The off-beat hi-hats come up to the strength of the beats, so
+  // the beat level looks "too slow" — but twice the tempo (250+ BPM) is out of range, and the
+  // estimate must stay on the beat, not move to ⅔ of it (85 BPM for 128).
+  it.each([[124, 44], [128, 45], [132, 47], [136, 49]])("%i BPM, treble-lifted and limited, mp3 (seed %i)", async (bpm, seed) => {
+    const file = path.join(dir, `club-${bpm}.mp3`);
+    writeAudio(file, synthSong(seed, 30, { bpm, mode: "major", fourOnTheFloor: true }),
+      ["-af", "treble=g=12:f=3000,volume=4,alimiter=limit=0.95", "-c:a", "libmp3lame", "-b:a", "160k"]);
+    const f = await analyzeFile(file);
+    expect(within(f.tempo.bpm, bpm, 0.02), `${f.tempo.bpm.toFixed(1)} BPM for ${bpm}`).toBe(true);
   });
 });
 
