@@ -8,8 +8,8 @@
 // input, which stops that song's pipeline with the reason visible. Calling a stage twice must
 // leave the same result as calling it once: delivery is at least once.
 //
-// Stages that do not exist yet are simply absent; each later stage (fingerprint, features,
-// lyrics, align, embed) is added here with its action.
+// Stages that do not exist yet are simply absent; lyrics and align will be added here (before
+// embed) with their actions.
 
 import { FINGERPRINT_VERSION } from "../lib/fingerprint/landmarks.js";
 import { FEATURES_VERSION } from "../lib/features/analyze.js";
@@ -78,7 +78,7 @@ export const STAGES: readonly StageDef[] = [
     concurrency: 2,
     timeoutMs: 15 * 60_000,
     retry: { attempts: 4, baseMs: 2_000, maxMs: 2 * 60_000 },
-    description: "One decode: tempo and beat grid, key and mode, EBU R128 loudness, true peak and the gain to the target, energy, danceability, valence/arousal, spectral shape, onset rate, MFCC statistics, instrumental estimate.",
+    description: "One decode: tempo and beat grid, key and mode, EBU R128 loudness, true peak and the gain to the target, energy, danceability, valence/arousal, spectral shape, onset rate, rhythm pattern, MFCC statistics, instrumental estimate.",
   },
   {
     name: "embed",

@@ -172,15 +172,16 @@ const EmbedService: ServiceSchema = {
       params: { id: ID, count: COUNT(10, 100) },
       async handler(this: This, ctx: Context<{ id: number; count: number }, Meta>) {
         await this.vectorOf(ctx.params.id);
-        // Ask for more than needed: songs merged or gone since they were placed are dropped by songs.getMany.
+        // Ask for more than needed: songs merged since they were placed, or whose file is missing, are dropped.
         const r = await ctx.call<{ modelId: number; matches: Array<{ id: number; distance: number }> }, object>(
           "embed.nearest", { ids: [ctx.params.id], count: ctx.params.count + 10 });
-        const songs = await ctx.call<Array<{ id: number }>, object>("songs.getMany", { ids: r.matches.map((m) => m.id) });
+        const songs = await ctx.call<Array<{ id: number; cacheState: string }>, object>("songs.getMany", { ids: r.matches.map((m) => m.id) });
         const distance = new Map(r.matches.map((m) => [m.id, m.distance]));
         return {
           songId: ctx.params.id,
           modelId: r.modelId,
-          results: songs.slice(0, ctx.params.count).map((song) => ({ distance: distance.get(song.id)!, song })),
+          // Songs whose file went missing cannot be played: not offered.
+          results: songs.filter((s) => s.cacheState !== "missing").slice(0, ctx.params.count).map((song) => ({ distance: distance.get(song.id)!, song })),
         };
       },
     },

@@ -2,7 +2,8 @@
 // reads a song's audio as a stream (media.read), decodes it once with ffmpeg — mono PCM for the
 // analysis and, from the same decode, EBU R128 loudness on the original channels — and measures
 // tempo and beats, key and mode, loudness and true peak, energy, danceability, valence/arousal,
-// spectral shape, onset rate, MFCC statistics and an instrumental estimate (lib/features/).
+// spectral shape, onset rate, the rhythm pattern, MFCC statistics and an instrumental estimate
+// (lib/features/).
 // songs.recordFeatures stores them; a new algorithm version (FEATURES_VERSION, the stage's
 // version) re-analyses the library in the background.
 import type { Context, Service, ServiceSchema } from "moleculer";

@@ -8,11 +8,10 @@
 // options give the same set; sets are cached in bench/.cache/features/<plan hash>/ and reused when
 // every file is still there at its recorded size. Generating is not part of the measure.
 import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import { Rng } from "../lib/prng.js";
-import { encode, PATTERNS, PITCH_CLASSES, synthesize, TIMBRES, PROGRESSIONS, type Mode, type SongSpec } from "./synth.js";
-import { readManifest, sizeOf } from "../lib/cache.js";
+import { PATTERNS, PITCH_CLASSES, synthesize, TIMBRES, PROGRESSIONS, type Mode, type SongSpec } from "./synth.js";
+import { ensureEncodedSet } from "../lib/cache.js";
 
 /** Bump when the plan, the synthesizer or the encoder arguments change. */
 const GENERATOR_VERSION = 1;
@@ -82,38 +81,12 @@ export function planSet(files: number, seconds: number, seed: number): FeatureTr
   return tracks;
 }
 
-interface Manifest {
-  version: number;
-  tracks: FeatureTrack[];
-  sizes: Record<string, number>;
-}
-
 /** The set for these options under `cacheRoot`, generated when it is not there yet. */
 export async function ensureSet(cacheRoot: string, opts: { files: number; seconds: number; seed: number; log: (msg: string) => void }): Promise<FeatureSet> {
   const tracks = planSet(opts.files, opts.seconds, opts.seed);
   const hash = crypto.createHash("sha1").update(JSON.stringify({ v: GENERATOR_VERSION, tracks })).digest("hex").slice(0, 10);
   const dir = path.join(cacheRoot, `set-${opts.files}x${opts.seconds}s-seed${opts.seed}-${hash}`);
-  const manifestFile = path.join(dir, "manifest.json");
-  const audioSeconds = tracks.reduce((s, t) => s + t.spec.seconds, 0);
-  const cached = readManifest<Manifest>(manifestFile, GENERATOR_VERSION);
-  if (cached && JSON.stringify(cached.tracks) === JSON.stringify(tracks) && tracks.every((t) => sizeOf(path.join(dir, t.rel)) === cached.sizes[t.rel])) {
-    return { dir, tracks, audioSeconds, bytes: Object.values(cached.sizes).reduce((a, b) => a + b, 0), reused: true };
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  opts.log(`[set] generating ${tracks.length} files (${(audioSeconds / 60).toFixed(1)} min of audio) into ${dir}…`);
-  const started = Date.now();
-  let done = 0;
-  for (const t of tracks) {
-    const channels = synthesize(t.spec);
-    // Written under a temporary name, so an interrupted run leaves no file the manifest trusts.
-    const tmp = path.join(dir, `.partial-${t.rel}`);
-    await encode(channels, t.spec.sampleRate, tmp, t.codecArgs, t.format);
-    fs.renameSync(tmp, path.join(dir, t.rel));
-    if (++done % 10 === 0 || done === tracks.length) opts.log(`[set]   ${done}/${tracks.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  }
-  const sizes = Object.fromEntries(tracks.map((t) => [t.rel, sizeOf(path.join(dir, t.rel))!]));
-  fs.writeFileSync(manifestFile, JSON.stringify({ version: GENERATOR_VERSION, tracks, sizes } satisfies Manifest, null, 1));
-  return { dir, tracks, audioSeconds, bytes: Object.values(sizes).reduce((a, b) => a + b, 0), reused: false };
+  const set = await ensureEncodedSet(dir, tracks, GENERATOR_VERSION, (t) => synthesize(t.spec), opts.log);
+  return { dir, tracks, ...set };
 }
 

@@ -34,11 +34,10 @@
 // like the default set.
 import { execFileSync } from "node:child_process";
 import crypto from "node:crypto";
-import fs from "node:fs";
 import path from "node:path";
 import { Rng } from "../lib/prng.js";
-import { readManifest, sizeOf } from "../lib/cache.js";
-import { BASS, encode, hat, kick, LEAD, note, PATTERNS, PITCH_CLASSES, sing, snare, VOICES, wavetable, type Kit, type Mode, type Timbre, type Voice } from "./synth.js";
+import { ensureEncodedSet } from "../lib/cache.js";
+import { BASS, hat, kick, LEAD, note, PATTERNS, PITCH_CLASSES, sing, snare, VOICES, wavetable, type Kit, type Mode, type Timbre, type Voice } from "./synth.js";
 import type { Format } from "./audio-set.js";
 
 const GENERATOR_VERSION = 2;
@@ -505,12 +504,6 @@ function reverb(ch: [Float32Array, Float32Array], rate: number, reverberance: nu
 // ---------------------------------------------------------------------------------------------
 // The cached set
 
-interface Manifest {
-  version: number;
-  tracks: HardTrack[];
-  sizes: Record<string, number>;
-}
-
 export interface HardSet {
   dir: string;
   tracks: HardTrack[];
@@ -523,25 +516,6 @@ export async function ensureHardSet(cacheRoot: string, opts: { files: number; se
   const tracks = planHardSet(opts.files, opts.seconds, opts.seed);
   const hash = crypto.createHash("sha1").update(JSON.stringify({ v: GENERATOR_VERSION, tracks })).digest("hex").slice(0, 10);
   const dir = path.join(cacheRoot, `hard-${opts.files}x${opts.seconds}s-seed${opts.seed}-${hash}`);
-  const manifestFile = path.join(dir, "manifest.json");
-  const audioSeconds = tracks.reduce((s, t) => s + t.spec.seconds, 0);
-  const cached = readManifest<Manifest>(manifestFile, GENERATOR_VERSION);
-  if (cached && JSON.stringify(cached.tracks) === JSON.stringify(tracks) && tracks.every((t) => sizeOf(path.join(dir, t.rel)) === cached.sizes[t.rel])) {
-    return { dir, tracks, audioSeconds, bytes: Object.values(cached.sizes).reduce((a, b) => a + b, 0), reused: true };
-  }
-  fs.rmSync(dir, { recursive: true, force: true });
-  fs.mkdirSync(dir, { recursive: true });
-  opts.log(`[set] generating ${tracks.length} hard files (${(audioSeconds / 60).toFixed(1)} min of audio) into ${dir}…`);
-  const started = Date.now();
-  let done = 0;
-  for (const t of tracks) {
-    const channels = await synthesizeHard(t.spec);
-    const tmp = path.join(dir, `.partial-${t.rel}`);
-    await encode(channels, t.spec.sampleRate, tmp, t.codecArgs, t.format);
-    fs.renameSync(tmp, path.join(dir, t.rel));
-    if (++done % 10 === 0 || done === tracks.length) opts.log(`[set]   ${done}/${tracks.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
-  }
-  const sizes = Object.fromEntries(tracks.map((t) => [t.rel, sizeOf(path.join(dir, t.rel))!]));
-  fs.writeFileSync(manifestFile, JSON.stringify({ version: GENERATOR_VERSION, tracks, sizes } satisfies Manifest, null, 1));
-  return { dir, tracks, audioSeconds, bytes: Object.values(sizes).reduce((a, b) => a + b, 0), reused: false };
+  const set = await ensureEncodedSet(dir, tracks, GENERATOR_VERSION, (t) => synthesizeHard(t.spec), opts.log, "hard files");
+  return { dir, tracks, ...set };
 }

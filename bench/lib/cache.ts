@@ -1,5 +1,8 @@
-// Generated benchmark sets are cached in bench/.cache with a manifest; these read it back.
+// Generated benchmark sets are cached in bench/.cache with a manifest: these read it back, and
+// ensureEncodedSet generates a set's files when they are not there yet.
 import fs from "node:fs";
+import path from "node:path";
+import { encode } from "../features/synth.js";
 
 /** The manifest at `file` when it was written by generator `version`, else null (missing, unreadable, older). */
 export function readManifest<T extends { version: number }>(file: string, version: number): T | null {
@@ -18,4 +21,52 @@ export function sizeOf(file: string): number | null {
   } catch {
     return null;
   }
+}
+
+/** A file of a generated set: where it goes, how it is encoded, and what it is made from. */
+export interface EncodedTrack {
+  rel: string;
+  format: string;
+  codecArgs: string[];
+  spec: { seconds: number; sampleRate: number };
+}
+
+export interface EncodedSet {
+  audioSeconds: number;
+  bytes: number;
+  /** Whether every file was already there, as the manifest recorded it. */
+  reused: boolean;
+}
+
+/**
+ * The files of `tracks` in `dir`: reused when the manifest (of generator `version`) lists the same
+ * tracks and every file is there at its recorded size; otherwise the folder is emptied and every
+ * track synthesized by `make` and encoded. Each file is written under a temporary name first, so an
+ * interrupted run leaves no file the manifest trusts.
+ */
+export async function ensureEncodedSet<T extends EncodedTrack>(
+  dir: string, tracks: T[], version: number, make: (track: T) => Float32Array[] | Promise<Float32Array[]>,
+  log: (msg: string) => void, what = "files",
+): Promise<EncodedSet> {
+  const manifestFile = path.join(dir, "manifest.json");
+  const audioSeconds = tracks.reduce((s, t) => s + t.spec.seconds, 0);
+  const cached = readManifest<{ version: number; tracks: T[]; sizes: Record<string, number> }>(manifestFile, version);
+  const total = (sizes: Record<string, number>) => Object.values(sizes).reduce((a, b) => a + b, 0);
+  if (cached && JSON.stringify(cached.tracks) === JSON.stringify(tracks) && tracks.every((t) => sizeOf(path.join(dir, t.rel)) === cached.sizes[t.rel])) {
+    return { audioSeconds, bytes: total(cached.sizes), reused: true };
+  }
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  log(`[set] generating ${tracks.length} ${what} (${(audioSeconds / 60).toFixed(1)} min of audio) into ${dir}…`);
+  const started = Date.now();
+  let done = 0;
+  for (const t of tracks) {
+    const tmp = path.join(dir, `.partial-${t.rel}`);
+    await encode(await make(t), t.spec.sampleRate, tmp, t.codecArgs, t.format);
+    fs.renameSync(tmp, path.join(dir, t.rel));
+    if (++done % 10 === 0 || done === tracks.length) log(`[set]   ${done}/${tracks.length} (${((Date.now() - started) / 1000).toFixed(0)} s)`);
+  }
+  const sizes = Object.fromEntries(tracks.map((t) => [t.rel, sizeOf(path.join(dir, t.rel))!]));
+  fs.writeFileSync(manifestFile, JSON.stringify({ version, tracks, sizes }, null, 1));
+  return { audioSeconds, bytes: total(sizes), reused: false };
 }

@@ -6,15 +6,19 @@
 // (Logan & Salomon 2001; Aucouturier & Pachet 2002, "Music similarity measures: what's the use?";
 // the mean/deviation summary rather than a mixture model, as in Pampalk 2006, "Computational
 // models of music similarity and their application in music information retrieval", which also
-// combines timbre with rhythm and spectral shape), rhythm (tempo on a log scale, onset rate, beat
-// strength), spectral shape, dynamics and the mood estimates. The key itself is left out: two
+// combines timbre with rhythm and spectral shape), tempo (on a log scale, with onset rate and beat
+// strength), the groove (where in the beat the kick and the snare fall, and the backbeat: the onset
+// patterns of Pohle et al. 2009, lib/features/rhythm.ts), spectral shape, dynamics and the mood
+// estimates. The key itself is left out: two
 // songs are not alike for sharing a tonic; the mode is kept, weighted by how sure the analysis was.
 //
 // Groups carry a share of the whole distance (model.ts weights each dimension by
 // √(share / group size) after standardising), so the 26 MFCC numbers do not drown out tempo.
+// Timbre leads (0.35), tempo and groove share 0.3, as timbre and rhythm were combined by Pampalk
+// (2006) and Pohle et al. (2009); checked on bench/embed's generated styles.
 
 /** Bump when the descriptor's contents change: every song is described again. */
-export const DESCRIPTOR_VERSION = 1;
+export const DESCRIPTOR_VERSION = 2; // 2: the groove group (the rhythm pattern of lib/features/rhythm.ts)
 
 export interface DescriptorGroup {
   name: string;
@@ -24,19 +28,25 @@ export interface DescriptorGroup {
 }
 
 const MFCC = 13;
+const POSITIONS = ["0", "1/4", "1/3", "1/2", "2/3", "3/4"];
 
 export const GROUPS: readonly DescriptorGroup[] = [
   {
     name: "timbre",
-    share: 0.4,
+    share: 0.35,
     names: [...Array.from({ length: MFCC }, (_, i) => `mfcc${i}.mean`), ...Array.from({ length: MFCC }, (_, i) => `mfcc${i}.std`)],
   },
   {
     name: "spectrum",
-    share: 0.15,
+    share: 0.1,
     names: ["log2 centroid", "log2 rolloff", "flatness", "centroid variation", "rolloff variation", "flatness std"],
   },
-  { name: "rhythm", share: 0.2, names: ["log2 tempo", "tempo confidence", "log onset rate", "danceability"] },
+  { name: "tempo", share: 0.15, names: ["log2 tempo", "tempo confidence", "log onset rate", "danceability"] },
+  {
+    name: "groove",
+    share: 0.15,
+    names: [...POSITIONS.map((p) => `low onsets at ${p}`), ...POSITIONS.map((p) => `mid onsets at ${p}`), "accent", "backbeat"],
+  },
   { name: "dynamics", share: 0.15, names: ["loudness", "loudness range", "energy", "arousal"] },
   { name: "mood", share: 0.1, names: ["valence", "instrumental", "mode"] },
 ];
@@ -58,6 +68,7 @@ export interface FeaturesLike {
   arousal?: number;
   instrumental?: number;
   onsetRate?: number;
+  rhythm?: { low?: number[]; mid?: number[]; accent?: number; backbeat?: number } | null;
   spectral?: { centroidHz?: number; rolloffHz?: number; flatness?: number; centroidStd?: number; rolloffStd?: number; flatnessStd?: number };
   mfcc?: { mean?: number[]; std?: number[] };
 }
@@ -71,6 +82,10 @@ const ratio = (num: unknown, den: unknown): number => {
   const n = finite(num), d = finite(den);
   return d > 0 ? n / d : NaN;
 };
+
+/** A band's rhythm pattern (shares at the beat positions), or NaN for each when there is none. */
+const pattern = (shares: number[] | undefined): number[] =>
+  Array.isArray(shares) && shares.length === POSITIONS.length ? shares.map(finite) : POSITIONS.map(() => NaN);
 
 /**
  * The descriptor of one song's features. Measurements the analysis could not make (no beat found,
@@ -98,6 +113,10 @@ export function describe(f: FeaturesLike): Float64Array | null {
     bpm > 0 ? finite(f.tempo?.confidence) : NaN,
     Math.log1p(Math.max(0, finite(f.onsetRate))),
     finite(f.danceability),
+    ...pattern(f.rhythm?.low),
+    ...pattern(f.rhythm?.mid),
+    finite(f.rhythm?.accent),
+    finite(f.rhythm?.backbeat),
     silent ? NaN : lufs,
     silent ? NaN : finite(f.loudness?.loudnessRangeLu),
     finite(f.energy),

@@ -2,7 +2,7 @@
 // eigen-decomposition of a symmetric matrix. The matrices here are as wide as a song descriptor
 // (a few dozen dimensions), so the cyclic Jacobi method — rotations that zero one off-diagonal
 // element at a time, sweeping until the off-diagonal mass is gone (Golub & Van Loan, "Matrix
-// Computations", §8.5) — is simple, exact to rounding and fast enough (a 43 × 43 matrix: under a
+// Computations", §8.5) — is simple, exact to rounding and fast enough (a 57 × 57 matrix: about a
 // millisecond).
 
 /** A row-major square matrix of size n. */

@@ -111,15 +111,15 @@ export class VectorIndex {
     if (startId === endId || count <= 1) return [startId];
     if (count === 2) return [startId, endId];
     const dims = this.dims, data = this.data, ids = this.ids;
-    // Candidates: the songs with the smallest detour d(start, song) + d(song, end).
-    const detour: Array<{ i: number; d: number }> = [];
+    // Candidates: the songs with the smallest detour d(start, song) + d(song, end) — the best m of
+    // them found by selection (smallest(): no sort of the whole library).
+    const detour = new Float64Array(ids.length);
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i];
-      if (id === startId || id === endId || skip(id)) continue;
-      detour.push({ i, d: Math.sqrt(squaredDistance(data, i * dims, s, 0, dims)) + Math.sqrt(squaredDistance(data, i * dims, e, 0, dims)) });
+      detour[i] = id === startId || id === endId || skip(id) ? Infinity
+        : Math.sqrt(squaredDistance(data, i * dims, s, 0, dims)) + Math.sqrt(squaredDistance(data, i * dims, e, 0, dims));
     }
-    detour.sort((a, b) => a.d - b.d);
-    const cands = detour.slice(0, Math.max(PATH_CANDIDATES, 8 * count)).map((c) => c.i);
+    const cands = smallest(detour, Math.max(PATH_CANDIDATES, 8 * count));
     // Nodes: 0 the start, 1 … m the candidates, m + 1 the end; squared distances between them all.
     const nodes = [s, ...cands.map((i) => data.subarray(i * dims, (i + 1) * dims)), e];
     const N = nodes.length, END = N - 1;
@@ -174,4 +174,39 @@ export class VectorIndex {
     }
     return path.map((node) => (node === 0 ? startId : node === END ? endId : ids[cands[node - 1]]));
   }
+}
+
+/** Indices of the (at most) `m` smallest finite values of `v`, smallest first: a threshold found by
+ * quickselect (Hoare's FIND) on a copy, then one pass — linear time, where a sort is n log n. */
+export function smallest(v: Float64Array, m: number): number[] {
+  const finite = v.filter(Number.isFinite);
+  if (finite.length <= m) return Array.from(v.keys()).filter((i) => Number.isFinite(v[i])).sort((a, b) => v[a] - v[b]);
+  // The m-th smallest value (index m − 1) by quickselect.
+  let lo = 0, hi = finite.length - 1;
+  const k = m - 1;
+  while (lo < hi) {
+    const pivot = finite[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (finite[i] < pivot) i++;
+      while (finite[j] > pivot) j--;
+      if (i <= j) {
+        const t = finite[i];
+        finite[i] = finite[j];
+        finite[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else break;
+  }
+  const threshold = finite[k];
+  const below: number[] = [], at: number[] = [];
+  for (let i = 0; i < v.length; i++) {
+    if (v[i] < threshold) below.push(i);
+    else if (v[i] === threshold) at.push(i);
+  }
+  return [...below, ...at.slice(0, m - below.length)].sort((a, b) => v[a] - v[b]);
 }

@@ -39,9 +39,10 @@ import { estimateTempo, prepareEnvelope, type TempoOptions } from "./tempo.js";
 import { R128Meter } from "./r128.js";
 import { TruePeakMeter } from "./truepeak.js";
 import { VocalCueTracker } from "./vocals.js";
+import { rhythmPattern, type RhythmPattern } from "./rhythm.js";
 
 /** Version of the algorithms: bump it when results change, so stored features can be recomputed. */
-export const FEATURES_VERSION = 4; // 2: loudness and loudness range from r128.ts, not ffmpeg's ebur128; 3: compound-meter level (tempo.ts), mode from the tonic triad's third (key.ts); 4: "too slow"/"too fast" count only when the level they point to is in range (tempo.ts: loudly mastered dance music no longer lands on ⅔ of its tempo)
+export const FEATURES_VERSION = 4; // 2: loudness and loudness range from r128.ts, not ffmpeg's ebur128; 3: compound-meter level (tempo.ts), mode from the tonic triad's third (key.ts); 4: "too slow" counts half when twice the tempo is out of range (tempo.ts: loudly mastered dance music no longer lands on ⅔ of its tempo), and the rhythm pattern (rhythm.ts)
 /** Rate of the PCM the analyzer reads: half of CD rate keeps everything up to 11 kHz, which is all
  * that tempo, key and timbre summaries need, at half the cost. */
 export const FEATURE_SAMPLE_RATE = 22050;
@@ -81,6 +82,9 @@ export interface Features {
   spectral: SpectralSummary;
   /** Onsets (note or drum attacks) per second. */
   onsetRate: number;
+  /** Where within the beat the low- and mid-band onsets fall, and how the beats alternate
+   * (rhythm.ts); null without a beat. */
+  rhythm: RhythmPattern | null;
   /** 13 MFCCs: mean and standard deviation over the song. */
   mfcc: { mean: number[]; std: number[] };
   /** 0 … 1: that the song has no vocals (vocals.ts: an estimate with known blind spots). */
@@ -180,6 +184,10 @@ export class FeatureAnalyzer {
     const mfcc = this.mfcc.result();
     const prepared = tempo.prepared.length === env.length ? tempo.prepared : prepareEnvelope(env, Math.round(fps * 0.25));
     const rate = onsetRate(prepared, fps);
+    const half = Math.round(fps * 0.25);
+    const rhythm = tempo.bpm > 0
+      ? rhythmPattern(tempo.beats, prepareEnvelope(this.onset.low.view(), half), prepareEnvelope(this.onset.mid.view(), half))
+      : null;
     const levelDb = this.level.levelDb();
     const vocals = this.vocals.result();
     const d = describe({ levelDb, onsetRate: rate, spectral, bpm: tempo.bpm, pulse: tempo.pulse, mode: key.mode, keyConfidence: key.confidence });
@@ -202,6 +210,7 @@ export class FeatureAnalyzer {
         centroidStd: round(spectral.centroidStd, 1), rolloffStd: round(spectral.rolloffStd, 1), flatnessStd: round(spectral.flatnessStd, 4),
       },
       onsetRate: round(rate, 3),
+      rhythm,
       mfcc: { mean: mfcc.mean.map((v) => round(v, 3)), std: mfcc.std.map((v) => round(v, 3)) },
       instrumental: round(vocals.instrumental, 3),
       levelDb: round(levelDb, 2),

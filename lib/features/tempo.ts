@@ -25,9 +25,8 @@
 //    - grid fit: how much of the onset strength lies within a frame of the beats and their quarter
 //      subdivisions, above what a grid that dense catches by chance — a level 3 : 2 off the true one
 //      leaves the sixteenths off its grid.
-//    Score = log comb + log prior − 3·slow − 3·fast + 2·fit, where slow and fast count only when the
-//    level they point to (twice, half or a third the tempo) is inside the tempo range — otherwise they
-//    would only push the choice to an unrelated level; the best is the tempo. The prior is a
+//    Score = log comb + log prior − 3·slow − 3·fast + 2·fit, where slow counts half when twice the
+//    tempo is outside the tempo range (see the scoring below); the best is the tempo. The prior is a
 //    log-Gaussian over the tempo centred on 120 BPM, σ one octave (the "resonance" of tempo perception:
 //    Ellis 2007, after van Noorden & Moelants 1999 and Parncutt 1994); it settles what the structure
 //    leaves open. The weights were set on synthesized drum patterns (bench/features); they encode the
@@ -243,12 +242,16 @@ export function estimateTempo(env: Float32Array, frameRate: number, groups: { lo
     }
   }
   for (const l of levels) {
-    // "Too slow" and "too fast" argue for another level: they count only where that level is one
-    // the song may be reported at. A club track at 128 BPM has its hi-hats, pushed up by mastering
-    // (a treble lift, a brick-wall limiter), halfway between the beats: "too slow" — but 256 BPM is
-    // out of range, and the penalty would only hand the choice to an unrelated level (85 BPM, 2 : 3).
-    const slow = l.bpm * 2 <= maxBpm * 1.03 ? l.slow : 0;
-    const fast = Math.max(l.bpm / 2 >= minBpm * 0.97 ? l.fast2 : 0, l.bpm / 3 >= minBpm * 0.97 ? l.fast3 : 0);
+    // "Too slow" — strong onsets halfway between the beats — says two things: the beat is twice as
+    // fast, or the level is metrically off (in 6/8, the level of two eighths has an eighth halfway).
+    // When twice the tempo is out of range only the second can hold, and it counts half. A club track
+    // at 128 BPM has its hi-hats, lifted by mastering (a treble lift, a brick-wall limiter that lets
+    // the off-beats swell between the kicks), halfway between the beats: with the full penalty the
+    // choice went to an unrelated level (85 BPM, 2 : 3, whose grid catches none of the eighths).
+    // "Too fast" is kept whatever the range: beats that group in twos or threes say the level is
+    // metrically wrong even when the level they point to is out of range.
+    const slow = l.bpm * 2 <= maxBpm * 1.03 ? l.slow : 0.5 * l.slow;
+    const fast = Math.max(l.fast2, l.fast3);
     l.score = Math.log(Math.max(1e-6, l.comb)) + Math.log(prior(l.bpm)) - 3 * slow - 3 * fast + 2 * l.fit;
   }
   levels.sort((a, b) => b.score - a.score);

@@ -84,7 +84,7 @@ describe("pipeline", () => {
     await waitFor(async () => (await songByTitle("Good Mp3")) && (await songByTitle("Good Flac")) && (await songByTitle("Cut Short")), 20_000, "the scan");
     const good = await settled((await songByTitle("Good Mp3")).id);
     expect(good.state).toBe("ready");
-    expect(good.stages.map((s: any) => [s.stage, s.state])).toEqual([["download", "skipped"], ["probe", "done"], ["fingerprint", "done"], ["features", "done"]]);
+    expect(good.stages.map((s: any) => [s.stage, s.state])).toEqual([["download", "skipped"], ["probe", "done"], ["fingerprint", "done"], ["features", "done"], ["embed", "done"]]);
     expect(good.stages[1]).toMatchObject({ attempts: 1, version: 1, currentVersion: 1, lastError: null });
     expect(good.stages[1].node).toBeTruthy();
     expect(good.stages[1].durationMs).toBeGreaterThanOrEqual(0);
@@ -167,7 +167,7 @@ describe("pipeline", () => {
     expect(ok.body.song.cacheState).toBe("remote");
     const p = await settled(ok.body.song.id);
     expect(p.state).toBe("ready");
-    expect(p.stages.map((s: any) => s.state)).toEqual(["done", "done", "done", "done"]);
+    expect(p.stages.map((s: any) => s.state)).toEqual(["done", "done", "done", "done", "done"]);
     const song = (await call(app.url, "GET", `/api/songs/${ok.body.song.id}`, { token: user })).body;
     expect(song).toMatchObject({ title: "From The Web", artist: "Loopback", cacheState: "local" });
     expect(song.durationMs).toBeGreaterThan(1900);

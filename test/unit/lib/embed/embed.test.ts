@@ -4,7 +4,7 @@ import { describe as group, expect, it } from "vitest";
 import { covariance, square, symmetricEigen } from "../../../../lib/embed/linalg.js";
 import { DESCRIPTOR_NAMES, DESCRIPTOR_SIZE, DIMENSION_WEIGHTS, GROUPS, describe, moodOf, type FeaturesLike } from "../../../../lib/embed/descriptor.js";
 import { euclidean, fitModel, needsRefit, normalizedDistance, project } from "../../../../lib/embed/model.js";
-import { VectorIndex } from "../../../../lib/embed/neighbours.js";
+import { smallest, VectorIndex } from "../../../../lib/embed/neighbours.js";
 import { prng } from "../../../helpers/music.js";
 
 function gauss(rnd: () => number): number {
@@ -194,6 +194,19 @@ group("neighbours", () => {
     const got = index.nearest(q, 10, (id) => id % 7 === 0);
     expect(got.map((x) => x.id)).toEqual(truth.slice(0, 10).map((x) => x.id));
     got.forEach((x, i) => expect(x.distance).toBeCloseTo(truth[i].d, 5));
+  });
+
+  it("selects the smallest values without sorting everything: the same as a sort, ties and skipped entries included", () => {
+    const rnd = prng(21);
+    for (const n of [1, 5, 200, 5000]) {
+      const v = Float64Array.from({ length: n }, () => (rnd() < 0.1 ? Infinity : Math.floor(rnd() * 50)));
+      for (const m of [1, 3, 40, 10_000]) {
+        const got = smallest(v, m);
+        const want = Array.from(v.keys()).filter((i) => Number.isFinite(v[i])).sort((a, b) => v[a] - v[b]).slice(0, m);
+        expect(got.map((i) => v[i])).toEqual(want.map((i) => v[i]));
+        expect(new Set(got).size).toBe(got.length);
+      }
+    }
   });
 
   it("replaces and removes vectors", () => {
