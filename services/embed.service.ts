@@ -8,7 +8,7 @@
 //   mood coordinates, and places it in the space with the current model. Safe to run twice: the
 //   row is replaced, the vector recomputed.
 // - The model is refitted when the library has grown (or shrunk) by a fifth since the last fit, a
-//   moment after the stage that tipped it (REFIT_DELAY_MS, so a scan of an album is one refit), or
+//   moment after the stage that tipped it (REFIT_DELAY_MS, so an album arriving is one refit), or
 //   at once on embed.refit. Fitting reads every descriptor; vectors are never stored, only the
 //   model: loading projects each song's descriptor (a 100,000-song library in well under a second).
 // - embed.nearest / embed.path answer with ids and distances (the Subsonic API and generators use
@@ -27,7 +27,7 @@ import { DESCRIPTOR_NAMES, DESCRIPTOR_VERSION, describe, moodOf, type FeaturesLi
 import { MODEL_VERSION, fitModel, euclidean, needsRefit, normalizedDistance, project, type EmbedModel } from "../lib/embed/model.js";
 import { VectorIndex } from "../lib/embed/neighbours.js";
 
-/** Quiet time after the stage that calls for a refit, so songs arriving together cause one. */
+/** Delay between the stage that calls for a refit and the refit, so songs arriving together cause one. */
 const REFIT_DELAY_MS = 2_000;
 
 interface LoadedModel extends EmbedModel {
@@ -317,7 +317,9 @@ const EmbedService: ServiceSchema = {
     },
 
     scheduleRefit(this: This) {
-      if (this.refitTimer) clearTimeout(this.refitTimer);
+      // Once per REFIT_DELAY_MS at most, counted from the first song that called for it: a steady
+      // stream of songs (a large library's first scan) must not postpone the fit forever.
+      if (this.refitTimer) return;
       this.refitTimer = setTimeout(() => {
         this.refitTimer = null;
         this.refit("the library grew").catch((err) => this.logger.warn(`Refitting the sonic space failed: ${(err as Error).message}`));
