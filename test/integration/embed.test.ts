@@ -4,11 +4,13 @@
 // a quiet song to a club track goes through the songs between, an artist radio starts with the
 // artist's own kind of sound — over REST and over the Subsonic API (the OpenSubsonic
 // sonicSimilarity extension, through the independent `subsonic-api` client, in JSON and XML).
+import fs from "node:fs";
 import path from "node:path";
 import { SubsonicAPI } from "subsonic-api";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEmbedded, http as call, register, tempDir, type Embedded } from "../helpers/embedded.js";
 import { waitFor } from "../helpers/pipeline.js";
+import { runRepl } from "../helpers/repl.js";
 import { synthSong, writeAudio } from "../helpers/music.js";
 
 type Kind = "calm" | "between" | "club";
@@ -21,6 +23,7 @@ const PER_KIND: Record<Kind, number> = { calm: 3, between: 2, club: 3 };
 
 let dir: string;
 let app: Embedded;
+let running = false;
 let admin: string;
 let bob: string;
 let api: SubsonicAPI;
@@ -44,6 +47,7 @@ beforeAll(async () => {
     }
   }
   app = await startEmbedded({ LIBRARY_WATCH: "false" }, dir);
+  running = true;
   admin = (await register(app.url, "admin")).accessToken;
   bob = (await register(app.url, "bob")).accessToken;
   const total = Object.values(PER_KIND).reduce((a, b) => a + b, 0);
@@ -58,7 +62,8 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  await app?.stop();
+  if (running) await app.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe("the embed stage and the sonic space", () => {
@@ -186,4 +191,24 @@ describe("Subsonic: the sonicSimilarity extension and similar songs", () => {
     expect(byAlbum.similarSongs.song!.map((s) => kindOf.get(Number(s.id)))).toEqual(["club", "club", "club"]);
     expect(await subsonic("getSimilarSongs2", { id: "ar-bm9ib2R5LWF0LWFsbA" })).toMatchObject({ status: "failed", error: { code: 70 } });
   });
+});
+
+describe("the operator REPL", () => {
+  it("similar <id> lists the nearest songs; similar <id> <to> walks a path", async () => {
+    // The REPL is a node of its own on the same data folder.
+    await app.stop();
+    running = false;
+    const calm = idOf.get("calm 0")!, club = idOf.get("club 0")!;
+    const { answers, exitCode } = await runRepl([`similar ${calm} -n 2`, `similar ${calm} ${club} -n 4`, "similar 99999"],
+      { DATA_DIR: dir, LIBRARY_SCAN_ON_START: "false", LIBRARY_WATCH: "false" }, 40_000);
+    expect(exitCode).toBe(0);
+    const [similar, path, unknown] = answers;
+    expect(similar).toMatch(/#\d+\s+calm [12]\s+Quiet Room/);
+    expect(similar.match(/calm [12]/g)).toHaveLength(2);
+    const order = [...path.matchAll(/#\d+\s+(\w+) \d/g)].map((m) => m[1]);
+    expect(order[0]).toBe("calm");
+    expect(order[order.length - 1]).toBe("club");
+    expect(order).toHaveLength(4);
+    expect(unknown).toMatch(/Song 99999 not found/);
+  }, 60_000);
 });
