@@ -61,10 +61,11 @@ describe("PostgreSQL", () => {
     }
   }, 60_000);
 
-  it("runs the song pipeline: library files reach ready, a truncated one fails with its reason", async () => {
+  it("runs the song pipeline: library files reach ready, a truncated one fails with its reason; the sonic space fits", async () => {
     pg.createDatabase("pipeline");
     const dir = fs.mkdtempSync(path.join(process.env.TMPDIR ?? "/tmp", "tonearm-pg-"));
     makeTone(path.join(dir, "library", "a.ogg"), { seconds: 2, tags: { title: "On Postgres", artist: "PG" } });
+    makeTone(path.join(dir, "library", "b.ogg"), { seconds: 3, frequency: 330, tags: { title: "Also On Postgres", artist: "PG" } });
     makeTone(path.join(dir, "whole.mp3"), { seconds: 8, frequency: 600, tags: { title: "Cut On Postgres" } });
     truncate(path.join(dir, "whole.mp3"), path.join(dir, "library", "cut.mp3"), 0.5);
     const app = await startEmbedded({ DATABASE_URL: pg.url("pipeline"), LIBRARY_WATCH: "false" }, dir);
@@ -73,13 +74,20 @@ describe("PostgreSQL", () => {
       const status = async () => (await http(app.url, "GET", "/api/pipeline/status", { token })).body;
       await waitFor(async () => {
         const s = await status();
-        return s.songs.songs === 2 && s.songs.inProgress === 0;
-      }, 30_000, "both songs through the pipeline");
+        return s.songs.songs === 3 && s.songs.inProgress === 0;
+      }, 30_000, "every song through the pipeline");
       const s = await status();
-      expect(s.songs).toMatchObject({ ready: 1, failed: 1 });
+      expect(s.songs).toMatchObject({ ready: 2, failed: 1 });
       const failed = (await http(app.url, "GET", "/api/pipeline/failed", { token })).body.rows;
       expect(failed).toEqual([expect.objectContaining({ title: "Cut On Postgres", stage: "probe" })]);
       expect(failed[0].error).toMatch(/truncated/);
+      // The embed stage's rows, a model fitted and stored, a neighbour found.
+      const refit = await http(app.url, "POST", "/api/embed/refit", { token });
+      expect(refit.body).toMatchObject({ songs: 2 });
+      const songs = (await http(app.url, "GET", "/api/songs", { token })).body.rows as Array<{ id: number; title: string }>;
+      const a = songs.find((x) => x.title === "On Postgres")!;
+      const similar = (await http(app.url, "GET", `/api/songs/${a.id}/similar`, { token })).body;
+      expect(similar.results.map((r: { song: { title: string } }) => r.song.title)).toEqual(["Also On Postgres"]);
     } finally {
       await app.stop();
       fs.rmSync(dir, { recursive: true, force: true });
