@@ -4,7 +4,7 @@
 // have (podcasts, radio, shares, bookmarks …) answer empty lists so that clients asking at start-up
 // carry on; getOpenSubsonicExtensions answers without credentials.
 export const DATA_ENDPOINTS = [
-  "ping", "getLicense", "getOpenSubsonicExtensions", "getUser", "getScanStatus",
+  "ping", "getLicense", "getOpenSubsonicExtensions", "tokenInfo", "getUser", "getScanStatus", "startScan",
   "getMusicFolders", "getIndexes", "getArtists", "getArtist", "getAlbum", "getSong", "getMusicDirectory", "getGenres",
   "getArtistInfo", "getArtistInfo2", "getAlbumInfo", "getAlbumInfo2",
   "getAlbumList", "getAlbumList2", "getRandomSongs", "getSongsByGenre", "getTopSongs", "getStarred", "getStarred2",
@@ -13,6 +13,7 @@ export const DATA_ENDPOINTS = [
   "scrobble", "star", "unstar", "setRating", "getNowPlaying",
   "getLyrics", "getLyricsBySongId", "getPlayQueue", "savePlayQueue",
   "getSimilarSongs", "getSimilarSongs2", "getSonicSimilarTracks", "findSonicPath",
+  "getBookmarks", "createBookmark", "deleteBookmark",
 ] as const;
 
 export const BYTE_ENDPOINTS = ["stream", "download", "getCoverArt"] as const;
@@ -23,7 +24,6 @@ export const EMPTY_ENDPOINTS: Record<string, Record<string, unknown>> = {
   getNewestPodcasts: { newestPodcasts: {} },
   getInternetRadioStations: { internetRadioStations: {} },
   getShares: { shares: {} },
-  getBookmarks: { bookmarks: {} },
   getChatMessages: { chatMessages: {} },
   getVideos: { videos: {} },
 };

@@ -3,8 +3,8 @@
 // One action per endpoint, `subsonic.<endpoint>`, taking the request's parameters as
 // `{ args: { name: [values] } }` and the caller in ctx.meta.user, answering the payload that goes
 // in the envelope. The endpoints live one file per API area, as in Navidrome's server/subsonic:
-// system, browsing, album-lists, searching, playlists, annotation, lyrics, similarity (from the
-// embed service's sonic space). It also keeps the credentials Subsonic apps sign in with
+// system, browsing, album-lists, searching, playlists, annotation, lyrics, play queue, bookmarks,
+// similarity (from the embed service's sonic space). It also keeps the credentials Subsonic apps sign in with
 // (credentials.ts) and their REST endpoints.
 // Reads songs, playlists, users; writes play_events, user_song_stats, user_stars, api_keys,
 // users.subsonic_password; playlists are changed through the playlists service.
@@ -22,6 +22,7 @@ import { SubsonicError } from "../../lib/subsonic/response.js";
 import { albumLists } from "./album-lists.js";
 import { playQueue } from "./play-queue.js";
 import { annotation } from "./annotation.js";
+import { bookmarks } from "./bookmarks.js";
 import { browsing } from "./browsing.js";
 import { Credentialer } from "./credentials.js";
 import type { Env, Handler } from "./env.js";
@@ -32,7 +33,7 @@ import { similarity } from "./similarity.js";
 import { system } from "./system.js";
 
 /** Every endpoint with a handler here (stream, download and getCoverArt are the gateway's). */
-export const HANDLERS: Record<string, Handler> = { ...system, ...browsing, ...albumLists, ...searching, ...playlists, ...annotation, ...lyrics, ...playQueue, ...similarity };
+export const HANDLERS: Record<string, Handler> = { ...system, ...browsing, ...albumLists, ...searching, ...playlists, ...annotation, ...lyrics, ...playQueue, ...similarity, ...bookmarks };
 
 /** Broadcast when a user's Subsonic password or API keys change: gateways forget what they had checked. */
 export const CREDENTIALS_CHANGED = "subsonic.credentials.changed";

@@ -1,9 +1,16 @@
-// Subsonic system and user endpoints: ping, getLicense, getOpenSubsonicExtensions, getUser,
-// getScanStatus. (The gateway answers getOpenSubsonicExtensions itself, without credentials.)
+// Subsonic system and user endpoints: ping, getLicense, getOpenSubsonicExtensions, tokenInfo,
+// getUser, getScanStatus, startScan. (The gateway answers getOpenSubsonicExtensions itself,
+// without credentials.)
 import { EXTENSIONS } from "../../lib/subsonic/endpoints.js";
 import { CODES, SubsonicError } from "../../lib/subsonic/response.js";
 import { MUSIC_FOLDER } from "./browsing.js";
-import type { Handler } from "./env.js";
+import type { Env, Handler } from "./env.js";
+
+async function scanStatus(env: Env, started: boolean) {
+  const status = await env.ctx.call<{ running?: boolean }, object>("ingest.scanStatus", {}).catch(() => null);
+  const [count] = await env.db.select<{ n: number }>("SELECT COUNT(*) AS n FROM songs WHERE merged_into IS NULL");
+  return { scanStatus: { scanning: started || !!status?.running, count: Number(count?.n ?? 0) } };
+}
 
 export const system: Record<string, Handler> = {
   async ping() {
@@ -34,9 +41,19 @@ export const system: Record<string, Handler> = {
     };
   },
 
+  /** OpenSubsonic apiKeyAuthentication: whose key (or credentials) a request carries. */
+  async tokenInfo(env) {
+    return { tokenInfo: { username: env.user.username } };
+  },
+
   async getScanStatus(env) {
-    const status = await env.ctx.call<{ running?: boolean }, object>("ingest.scanStatus", {}).catch(() => null);
-    const [count] = await env.db.select<{ n: number }>("SELECT COUNT(*) AS n FROM songs WHERE merged_into IS NULL");
-    return { scanStatus: { scanning: !!status?.running, count: Number(count?.n ?? 0) } };
+    return scanStatus(env, false);
+  },
+
+  /** A scan of the library folder, now (admins only, as on other servers); answers the scan status. */
+  async startScan(env) {
+    if (env.user.role !== "admin") throw new SubsonicError(CODES.NOT_AUTHORIZED, "Only an admin may start a scan");
+    await env.ctx.call("ingest.scan", {});
+    return scanStatus(env, true);
   },
 };

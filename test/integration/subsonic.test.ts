@@ -175,8 +175,35 @@ describe("system and authentication", () => {
     expect(JSON.stringify(listed.body)).not.toContain(made.body.key);
     expect(await json(`/rest/ping?apiKey=${made.body.key}&u=admin&f=json`)).toMatchObject({ status: "failed", error: { code: 43 } });
     expect(await json("/rest/ping?apiKey=tak_wrong&f=json")).toMatchObject({ status: "failed", error: { code: 44 } });
+    // tokenInfo: whose key it is (apps signed in with a key alone ask it for the user name).
+    expect(await json(`/rest/tokenInfo?apiKey=${made.body.key}&f=json`)).toMatchObject({ status: "ok", tokenInfo: { username: "admin" } });
+    expect(kids(parseXml((await rest(`/rest/tokenInfo.view?apiKey=${made.body.key}`)).text), "tokenInfo")[0].attrs).toEqual({ username: "admin" });
+    expect(await json("/rest/tokenInfo?apiKey=tak_wrong&f=json")).toMatchObject({ status: "failed", error: { code: 44 } });
     expect((await call(node.url, "DELETE", `/api/auth/api-keys/${made.body.id}`, { token: admin.accessToken })).status).toBe(200);
     expect(await keyApi.ping()).toMatchObject({ status: "failed", error: { code: 44 } });
+  });
+
+  it("bookmarks: kept per user and song, updated, listed with the song, deleted; startScan for admins", async () => {
+    const id = ids["Something"];
+    expect((await api.createBookmark({ id, position: 12_345, comment: "halfway" })).status).toBe("ok");
+    expect((await api.createBookmark({ id, position: 20_000, comment: "later" })).status).toBe("ok");
+    expect((await bobApi.getBookmarks()).bookmarks.bookmark ?? []).toEqual([]);
+    const mine = (await api.getBookmarks()).bookmarks.bookmark!;
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ position: 20_000, comment: "later", username: "admin", entry: { id, title: "Something", artist: "The Beatles" } });
+    const xml = parseXml((await rest(`/rest/getBookmarks.view?${creds()}`)).text);
+    const b = kids(kids(xml, "bookmarks")[0], "bookmark");
+    expect(b.map((x) => [x.attrs.position, kids(x, "entry")[0].attrs.title])).toEqual([["20000", "Something"]]);
+    expect(await json(`/rest/createBookmark?${creds()}&id=${id}&f=json`)).toMatchObject({ status: "failed", error: { code: 10 } });
+    expect(await json(`/rest/createBookmark?${creds()}&id=999999&position=1&f=json`)).toMatchObject({ status: "failed", error: { code: 70 } });
+    expect((await api.deleteBookmark({ id })).status).toBe("ok");
+    expect((await api.getBookmarks()).bookmarks.bookmark ?? []).toEqual([]);
+    const scan = await api.startScan();
+    expect(scan.status).toBe("ok");
+    expect(scan.scanStatus.count).toBe(Object.keys(ids).length);
+    expect(await bobApi.startScan()).toMatchObject({ status: "failed", error: { code: 50 } });
+    // Subsonic answers 200 whatever the outcome (the scan's own 202 stays inside).
+    expect((await rest(`/rest/startScan?${creds()}&f=json`)).status).toBe(200);
   });
 
   it("a cleared Subsonic password ends token authentication at once", async () => {
