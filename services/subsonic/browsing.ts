@@ -205,16 +205,9 @@ export const browsing: Record<string, Handler> = {
     return { genres: { genre: rows.map((r) => ({ value: r.name, songCount: Number(r.songs), albumCount: Number(r.albums) })) } };
   },
 
-  // Biographies and similar artists come from online services Tonearm does not ask: empty answers,
-  // so that clients which always ask (Symfonium, DSub) carry on.
-  async getArtistInfo2(env) {
-    env.p.required("id");
-    return { artistInfo2: {} };
-  },
-  async getArtistInfo(env) {
-    env.p.required("id");
-    return { artistInfo: {} };
-  },
+  // Album notes come from online services Tonearm does not ask: empty answers, so that clients
+  // which always ask (Symfonium, DSub) carry on. (Artist info, with similar artists from the sonic
+  // space, is in similarity.ts.)
   async getAlbumInfo2(env) {
     env.p.required("id");
     return { albumInfo: {} };

@@ -3,12 +3,15 @@
 // normalised distance) and findSonicPath (songs leading from one to another, with each one's
 // distance from the start) — and the classic getSimilarSongs / getSimilarSongs2 that apps use for
 // "instant mix" and artist radio: songs nearest a song, or nearest the centre of an album's or an
-// artist's songs (the artist's own songs included, as Subsonic describes it).
+// artist's songs (the artist's own songs included, as Subsonic describes it) — and the similar
+// artists of getArtistInfo / getArtistInfo2: the artists whose songs lie nearest the centre of an
+// artist's songs, nearest first (biographies and pictures would come from online services Tonearm
+// does not ask, so those fields stay empty).
 // A song not analysed yet has no place in the space: its answers are empty lists, as they are
 // when no node runs the embed service. Reads songs, user_song_stats.
 import { Errors } from "moleculer";
 import { ALBUM_KEY, ARTIST_KEY, TRACK_ARTIST_KEY, parseAlbumId, parseArtistId, parseSongId } from "../../lib/subsonic/ids.js";
-import { PLAYABLE, SONG_COLUMNS, SONGS_FROM, songChild, type SongRow } from "../../lib/subsonic/mapping.js";
+import { PLAYABLE, SONG_COLUMNS, SONGS_FROM, artistObject, songChild, type ArtistRow, type SongRow } from "../../lib/subsonic/mapping.js";
 import { keptSongId, marks, notFound, songIdOf, type Env, type Handler } from "./env.js";
 
 interface Match {
@@ -46,13 +49,52 @@ async function seedsOf(env: Env, raw: string): Promise<number[]> {
   if (album) {
     rows = await env.db.select(`SELECT s.id FROM songs s WHERE ${PLAYABLE} AND ${ARTIST_KEY} = ? AND ${ALBUM_KEY} = ? LIMIT 1000`, [album.artistKey, album.albumKey]);
   } else if (artist !== null) {
-    rows = await env.db.select(`SELECT s.id FROM songs s WHERE ${PLAYABLE} AND (${ARTIST_KEY} = ? OR ${TRACK_ARTIST_KEY} = ?) LIMIT 1000`, [artist, artist]);
+    rows = (await artistSongs(env, artist)).map((id) => ({ id }));
   } else {
     if (parseSongId(raw) === null) throw notFound(`Song, album or artist ${raw.slice(0, 60)}`);
     return [await keptSongId(env.db, songIdOf(raw))];
   }
   if (!rows.length) throw notFound(`${album ? "Album" : "Artist"} ${raw.slice(0, 60)}`);
   return rows.map((r) => Number(r.id));
+}
+
+/** Songs the artist key stands for (as album artist or track artist). */
+async function artistSongs(env: Env, key: string): Promise<number[]> {
+  const rows = await env.db.select<{ id: number }>(
+    `SELECT s.id FROM songs s WHERE ${PLAYABLE} AND (${ARTIST_KEY} = ? OR ${TRACK_ARTIST_KEY} = ?) LIMIT 1000`, [key, key]);
+  return rows.map((r) => Number(r.id));
+}
+
+/** Songs looked at to find similar artists: enough to reach past the artist's own songs. */
+const ARTIST_NEIGHBOURHOOD = 300;
+
+/**
+ * Up to `count` artists (by the album-artist key artist ids are made of) whose songs lie nearest
+ * the centre of the artist's songs, ranked by their nearest song; the artist itself and songs
+ * without an artist are left out. Empty when the artist's songs have no place in the space yet.
+ */
+async function similarArtists(env: Env, key: string, count: number): Promise<ArtistRow[]> {
+  const seeds = await artistSongs(env, key);
+  if (!seeds.length) return [];
+  const matches = await ask(env, "embed.nearest", { ids: seeds, count: ARTIST_NEIGHBOURHOOD });
+  if (!matches.length) return [];
+  const keys = await env.db.select<{ id: number; artist_key: string }>(
+    `SELECT s.id, ${ARTIST_KEY} AS artist_key FROM songs s WHERE ${PLAYABLE} AND s.id IN (${marks(matches.length)})`, matches.map((m) => m.id));
+  const keyOf = new Map(keys.map((r) => [Number(r.id), r.artist_key]));
+  const ranked: string[] = [];
+  for (const m of matches) {
+    const k = keyOf.get(m.id);
+    if (k === undefined || k === "" || k === key || ranked.includes(k)) continue;
+    ranked.push(k);
+    if (ranked.length >= count) break;
+  }
+  if (!ranked.length) return [];
+  const rows = await env.db.select<ArtistRow>(
+    `SELECT ${ARTIST_KEY} AS artist_key, MIN(coalesce(s.album_artist, s.artist)) AS name, COUNT(DISTINCT ${ALBUM_KEY}) AS album_count,
+            MIN(CASE WHEN s.artwork_path IS NOT NULL THEN s.id END) AS cover_song
+       FROM songs s WHERE ${PLAYABLE} AND ${ARTIST_KEY} IN (${marks(ranked.length)}) GROUP BY ${ARTIST_KEY}`, ranked);
+  const byKey = new Map(rows.map((r) => [r.artist_key, r]));
+  return ranked.flatMap((k) => (byKey.has(k) ? [byKey.get(k)!] : []));
 }
 
 /** Songs near the seeds; the seeds themselves are left out for a song, kept for an album or artist radio. */
@@ -90,5 +132,19 @@ export const similarity: Record<string, Handler> = {
     const seeds = await seedsOf(env, raw);
     const count = env.p.int("count", { min: 1, max: 500, fallback: 50 })!;
     return { similarSongs2: { song: await similarTo(env, seeds, count, parseSongId(raw) !== null && seeds.length === 1) } };
+  },
+
+  async getArtistInfo2(env) {
+    const key = parseArtistId(env.p.required("id"));
+    const count = env.p.int("count", { min: 1, max: 100, fallback: 20 })!;
+    const similar = key === null ? [] : await similarArtists(env, key, count);
+    return { artistInfo2: similar.length ? { similarArtist: similar.map(artistObject) } : {} };
+  },
+
+  async getArtistInfo(env) {
+    const key = parseArtistId(env.p.required("id"));
+    const count = env.p.int("count", { min: 1, max: 100, fallback: 20 })!;
+    const similar = key === null ? [] : await similarArtists(env, key, count);
+    return { artistInfo: similar.length ? { similarArtist: similar.map(artistObject).map(({ id, name }) => ({ id, name })) } : {} };
   },
 };

@@ -191,6 +191,21 @@ describe("Subsonic: the sonicSimilarity extension and similar songs", () => {
     expect(byAlbum.similarSongs.song!.map((s) => kindOf.get(Number(s.id)))).toEqual(["club", "club", "club"]);
     expect(await subsonic("getSimilarSongs2", { id: "ar-bm9ib2R5LWF0LWFsbA" })).toMatchObject({ status: "failed", error: { code: 70 } });
   });
+
+  it("getArtistInfo2 / getArtistInfo: similar artists from the sonic space, nearest first", async () => {
+    const artists = (await api.getArtists()).artists.index!.flatMap((i) => i.artist ?? []);
+    const idOfArtist = (name: string) => artists.find((a) => a.name === name)!.id;
+    // Between the quiet songs and the club tracks lie the songs between: nearest to both ends.
+    for (const [artist, others] of [["Strobe Unit", ["Halfway House", "Quiet Room"]], ["Quiet Room", ["Halfway House", "Strobe Unit"]]] as const) {
+      const info = await api.getArtistInfo2({ id: idOfArtist(artist) });
+      expect(info.artistInfo2.similarArtist!.map((a) => a.name)).toEqual(others);
+      expect(info.artistInfo2.similarArtist![0]).toMatchObject({ id: idOfArtist(others[0]), albumCount: 1 });
+    }
+    const one = await subsonic("getArtistInfo", { id: idOfArtist("Strobe Unit"), count: 1 });
+    expect(one.artistInfo.similarArtist).toEqual([{ id: idOfArtist("Halfway House"), name: "Halfway House" }]);
+    const text = await xml("getArtistInfo2", `id=${idOfArtist("Quiet Room")}`);
+    expect(text).toMatch(/<artistInfo2>\s*<similarArtist id="ar-[^"]+" name="Halfway House"/);
+  });
 });
 
 describe("the operator REPL", () => {
