@@ -49,6 +49,7 @@ type This = Service & {
   ensureLoaded(): Promise<void>;
   load(): Promise<void>;
   serial<T>(fn: () => Promise<T>): Promise<T>;
+  describedSongs(): Promise<Array<{ song_id: number; descriptor: string }>>;
   refit(reason: string): Promise<LoadedModel | null>;
   scheduleRefit(): void;
   vectorOf(songId: number): Promise<Float32Array>;
@@ -280,10 +281,7 @@ const EmbedService: ServiceSchema = {
     async load(this: This) {
       const [m] = await this.database.select<Record<string, any>>(
         "SELECT id, version, descriptor_version, songs, dims, explained, params, fitted_at, fit_ms FROM embedding_models ORDER BY id DESC LIMIT 1");
-      const rows = await this.database.select<{ song_id: number; descriptor: string }>(
-        `SELECT e.song_id, e.descriptor FROM embeddings e JOIN songs s ON s.id = e.song_id
-          WHERE e.descriptor_version = ? AND s.merged_into IS NULL`, [DESCRIPTOR_VERSION]);
-      this.described = rows.length;
+      const rows = await this.describedSongs();
       const usable = m && Number(m.version) === MODEL_VERSION && Number(m.descriptor_version) === DESCRIPTOR_VERSION;
       if (!usable) {
         this.model = null;
@@ -310,6 +308,15 @@ const EmbedService: ServiceSchema = {
       if (needsRefit(model, rows.length)) this.scheduleRefit();
     },
 
+    /** Every unmerged song with a descriptor of the current version (and the count kept in step). */
+    async describedSongs(this: This) {
+      const rows = await this.database.select<{ song_id: number; descriptor: string }>(
+        `SELECT e.song_id, e.descriptor FROM embeddings e JOIN songs s ON s.id = e.song_id
+          WHERE e.descriptor_version = ? AND s.merged_into IS NULL ORDER BY e.song_id`, [DESCRIPTOR_VERSION]);
+      this.described = rows.length;
+      return rows;
+    },
+
     serial<T>(this: This, fn: () => Promise<T>): Promise<T> {
       const run = this.queue.then(fn);
       this.queue = run.catch(() => undefined);
@@ -331,10 +338,7 @@ const EmbedService: ServiceSchema = {
     refit(this: This, reason: string) {
       return this.serial(async () => {
         const started = Date.now();
-        const rows = await this.database.select<{ song_id: number; descriptor: string }>(
-          `SELECT e.song_id, e.descriptor FROM embeddings e JOIN songs s ON s.id = e.song_id
-            WHERE e.descriptor_version = ? AND s.merged_into IS NULL ORDER BY e.song_id`, [DESCRIPTOR_VERSION]);
-        this.described = rows.length;
+        const rows = await this.describedSongs();
         if (rows.length < 2) return null;
         const descriptors = rows.map((r) => unpackDescriptor(r.descriptor));
         const fitted = fitModel(descriptors);

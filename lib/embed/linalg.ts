@@ -98,12 +98,6 @@ export function symmetricEigen(m: Square, maxSweeps = 60): Eigen {
   };
 }
 
-export function dot(x: ArrayLike<number>, y: ArrayLike<number>, n = x.length): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += x[i] * y[i];
-  return s;
-}
-
 export function squaredDistance(x: ArrayLike<number>, xOff: number, y: ArrayLike<number>, yOff: number, n: number): number {
   let s = 0;
   for (let i = 0; i < n; i++) {

@@ -14,7 +14,7 @@
 // The model is refitted as the library grows (the embed service decides when); a refit re-projects
 // every stored descriptor, which is cheap next to describing the songs.
 import { DESCRIPTOR_SIZE, DESCRIPTOR_VERSION, DIMENSION_WEIGHTS } from "./descriptor.js";
-import { covariance, symmetricEigen } from "./linalg.js";
+import { covariance, squaredDistance, symmetricEigen } from "./linalg.js";
 
 /** Bump when fitting or projecting changes: every song gets a new vector. */
 export const MODEL_VERSION = 1;
@@ -146,12 +146,7 @@ export function project(model: EmbedModel, descriptor: ArrayLike<number>): Float
 }
 
 export function euclidean(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) {
-    const d = a[i] - b[i];
-    s += d * d;
-  }
-  return Math.sqrt(s);
+  return Math.sqrt(squaredDistance(a, 0, b, 0, a.length));
 }
 
 /** A distance in the model's space as 0 (same sound) … 1 (as different as this library gets), rounded to 4 places. */
